@@ -1,0 +1,50 @@
+# berth — top-level entry points. CMake builds, ctest runs the tests.
+#   make demo   install deps, build, run the demo (inside a throwaway namespace)
+#   make test   build everything (release, sanitizer, fuzz) and run the whole suite
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+PREFIX     ?= /usr/local
+JOBS       ?= $(shell nproc)
+CTEST_ARGS ?=
+
+.PHONY: all deps test unit demo install bench fuzz clean asan
+
+all: deps
+	@test -f $(BUILD)/build.ninja || cmake -S . -B $(BUILD) -G Ninja \
+	  -DBERTH_ASAN_BUILD=$(CURDIR)/$(ASAN_BUILD) -DBERTH_FUZZ_BUILD=$(CURDIR)/$(FUZZ_BUILD)
+	cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@hack/deps.sh
+
+asan: deps
+	@test -f $(ASAN_BUILD)/build.ninja || cmake -S . -B $(ASAN_BUILD) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target all
+
+fuzz: deps
+	@test -f $(FUZZ_BUILD)/build.ninja || CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+# The whole suite: unit, integration and e2e tests from the release build,
+# the unit tests again under ASan+UBSan, and every fuzz target for a while.
+test: all asan fuzz
+	cd $(BUILD) && ctest --output-on-failure $(CTEST_ARGS)
+
+# Unit tests only (no root needed).
+unit: all
+	cd $(BUILD) && ctest --output-on-failure -L unit $(CTEST_ARGS)
+
+demo: all
+	@hack/demo.sh $(BUILD)
+
+install: all
+	install -D -m 0755 $(BUILD)/runtime/berth-runtime $(DESTDIR)$(PREFIX)/bin/berth-runtime
+
+bench: all
+	@hack/bench/run-all.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
