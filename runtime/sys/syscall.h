@@ -2,6 +2,7 @@
 // openat2, mount API), so callers never use raw syscall() themselves.
 #pragma once
 
+#include <linux/close_range.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <signal.h>

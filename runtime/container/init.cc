@@ -1,0 +1,144 @@
+// The container init, as a list of named stages; see init.h and the
+// sequence diagram in handshake.h. Each stage says why it sits where it does.
+#include "runtime/container/init.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "runtime/container/console.h"
+#include "runtime/container/hooks.h"
+
+namespace berth::runtime::container {
+namespace {
+
+// Replaces the "pid":0 placeholder the parent left in the hook state.
+void fillHookPid(InitContext& ctx, int pid) {
+  auto pos = ctx.hookStateJson.find("\"pid\":0");
+  if (pos != std::string::npos) ctx.hookStateJson.replace(pos, 7, "\"pid\":" + std::to_string(pid));
+}
+
+sys::Result<void> joinNamespacesInChild(const InitContext& ctx) {
+  for (const auto& j : ctx.joins) {
+    if (::setns(j.fd, j.nstype) < 0) return sys::Error::fromErrno("join namespace (setns)");
+    ::close(j.fd);
+  }
+  return sys::ok();
+}
+
+sys::Result<void> setHostnameInChild(const config::Spec& spec) {
+  if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) < 0) {
+    return sys::Error::fromErrno("set hostname " + spec.hostname);
+  }
+  if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) < 0) {
+    return sys::Error::fromErrno("set domainname " + spec.domainname);
+  }
+  return sys::ok();
+}
+
+// A fresh session keyring per container keeps the host's keys (and other
+// containers') out of reach, as runc and crun do. Kernels or seccomp policies
+// without keyrings simply skip it.
+void joinNewSessionKeyringInChild() {
+  constexpr long kKeyctlJoinSessionKeyring = 1;
+  ::syscall(SYS_keyctl, kKeyctlJoinSessionKeyring, nullptr, 0, 0, 0);
+}
+
+sys::Result<void> waitForStartInChild(int fifo) {
+  char c;
+  ssize_t n;
+  do {
+    n = ::read(fifo, &c, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) return sys::Error::fromErrno("wait for start on exec fifo");
+  ::close(fifo);
+  return sys::ok();
+}
+
+// Stages up to "ready": everything that can fail for a reason the user of
+// `create` must hear about.
+sys::Result<void> prepareInChild(InitContext& ctx) {
+  const config::Spec& spec = *ctx.spec;
+  // 1. The parent writes uid/gid maps, joins us to our cgroups and sets
+  //    oom_score_adj from outside; nothing below may run before that.
+  Message go = BERTH_TRY(ctx.channel->expect(MsgType::kGo));
+  fillHookPid(ctx, go.code);
+  // 2. Join namespaces given by path; the user namespace first, so we hold
+  //    capabilities over the namespaces it owns.
+  BERTH_TRY(joinNamespacesInChild(ctx));
+  // 3. In a new user namespace we start as the overflow uid: become its root.
+  if (ctx.newUserns && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0)) {
+    return sys::Error::fromErrno("become root in the user namespace");
+  }
+  // 4. The cgroup namespace's root is the cgroup we are in when unsharing:
+  //    only now (after the parent's join on v1) is that our own cgroup.
+  if (ctx.unshareCgroupns && ::unshare(CLONE_NEWCGROUP) < 0) {
+    return sys::Error::fromErrno("unshare cgroup namespace");
+  }
+  if (ctx.newKeyring) joinNewSessionKeyringInChild();
+  if (ctx.newUts) BERTH_TRY(setHostnameInChild(spec));
+  // 5. Mounts, devices: still seeing the host's paths (bind sources).
+  BERTH_TRY(linux::prepareRootfsInChild(spec, ctx.rootfs));
+  // 6. prestart/createRuntime hooks run in the runtime's namespaces, after
+  //    ours exist and before pivot_root (runtime-spec).
+  if (spec.hooks) {
+    BERTH_TRY(ctx.channel->send(MsgType::kRunHooks));
+    BERTH_TRY(ctx.channel->expect(MsgType::kHooksDone));
+    BERTH_TRY(runHooks(spec.hooks->createContainer, "createContainer", ctx.hookStateJson));
+  }
+  // 7. Switch to the container's root, then the parts that need it.
+  BERTH_TRY(linux::pivotRootInChild(ctx.rootfs));
+  BERTH_TRY(linux::finishRootfsInChild(spec, ctx.rootfs));
+  // 8. The terminal comes from the container's devpts, so after pivot_root.
+  if (ctx.process->process.terminal) {
+    BERTH_TRY(setupConsoleInChild(ctx.consoleSocket, ctx.process->process.consoleSize, true));
+    ::close(ctx.consoleSocket);
+  } else {
+    ::setsid();
+  }
+  BERTH_TRY(changeToCwdInChild(ctx.process->process.cwd));
+  return sys::ok();
+}
+
+}  // namespace
+
+[[noreturn]] void runContainerInit(InitContext& ctx) {
+  resetSignalsInChild();
+  ::prctl(PR_SET_PDEATHSIG, 0);
+  // Nothing the runtime opened may reach the container (CVE-2024-21626): the
+  // fds still needed are closed explicitly once used, the rest on exec.
+  closeFdsOnExecInChild(3 + ctx.preserveFds);
+  for (int fd = 3; fd < 3 + ctx.preserveFds; ++fd) {
+    int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0) ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+
+  auto fail = [&](sys::Error e) {
+    (void)ctx.channel->sendError(e);
+    ::_exit(1);
+  };
+  if (auto r = prepareInChild(ctx); !r) fail(std::move(r).error());
+  auto path = findExecutableInChild(*ctx.process);
+  if (!path) fail(std::move(path).error());
+  if (auto r = finalizeProcessInChild(*ctx.process); !r) fail(std::move(r).error());
+  // 9. Ready: the parent records the state and `create` returns.
+  if (auto r = ctx.channel->send(MsgType::kReady); !r) ::_exit(1);
+  ctx.channel->close();
+
+  // 10. Wait for `start`. From here on nobody is listening on the channel:
+  //     failures go to stderr, which is the container's.
+  sys::Result<void> r = waitForStartInChild(ctx.execFifo);
+  if (r && ctx.spec->hooks) {
+    r = runHooks(ctx.spec->hooks->startContainer, "startContainer", ctx.hookStateJson);
+  }
+  if (r) r = execProcessInChild(*ctx.process, *path);
+  std::string msg = "berth-runtime: " + r.error().str() + "\n";
+  (void)!::write(STDERR_FILENO, msg.data(), msg.size());
+  ::_exit(127);
+}
+
+}  // namespace berth::runtime::container
