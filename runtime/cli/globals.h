@@ -36,6 +36,9 @@ struct Command {
 
 const std::vector<Command>& commands();
 
+// The whole command line: global flags, then the verb.
+int runtimeMain(int argc, char** argv);
+
 // Parses a command's flags; prints usage and returns false (with *exitCode) on
 // --help or a parse error.
 bool parseCommandArgs(const Globals& g, const Command& cmd, const std::vector<FlagSpec>& flags,

@@ -120,6 +120,16 @@ sys::Result<CloneResult> cloneInit(int flags, int cgroupFd, InitContext& ctx) {
   return CloneResult{static_cast<pid_t>(pid), sys::UniqueFd(pidfd)};
 }
 
+// Sends to the child; if it already gave up, its error explains why better
+// than our EPIPE does.
+sys::Result<void> sendToInit(Channel& channel, MsgType type, int32_t code = 0) {
+  auto sent = channel.send(type, code);
+  if (sent) return sent;
+  auto pending = channel.receive();
+  if (pending && pending->type == MsgType::kError) return sys::Error(pending->code, pending->text);
+  return sent;
+}
+
 // Serves the child's requests until it is ready (or fails).
 sys::Result<void> converseWithInit(Channel& channel, const config::Spec& spec, State& state) {
   for (;;) {
@@ -175,7 +185,7 @@ sys::Result<CreatedContainer> createContainer(const CreateOptions& opt) {
     return sys::Error::fromErrno("create state dir " + dir.path());
   }
   CreateRollback rollback(dir.path());
-  BERTH_TRY(sys::writeFileAtomic(dir.configFile(), configText, 0600));
+  BERTH_TRY(sys::writeFileReplace(dir.configFile(), configText, 0600));
 
   std::string cgroupsPath = spec.linux->cgroupsPath;
   auto cg = BERTH_TRY(openContainerCgroup(cgroupsPath, opt.id));
@@ -255,19 +265,22 @@ sys::Result<CreatedContainer> createContainer(const CreateOptions& opt) {
   state.pid = child.pid;
 
   if (ctx.newUserns) BERTH_TRY(writeIdMapsFromParent(child.pid, *spec.linux));
-  if (cgroupFd < 0) BERTH_TRY_CTX(cg->addProcess(child.pid), "join cgroup");
   if (spec.process->oomScoreAdj) {
     BERTH_TRY_CTX(sys::writeFile("/proc/" + std::to_string(child.pid) + "/oom_score_adj",
                                  std::to_string(*spec.process->oomScoreAdj)),
                   "process.oomScoreAdj");
   }
-  BERTH_TRY(parentEnd.send(MsgType::kGo, child.pid));
-  BERTH_TRY_CTX(converseWithInit(parentEnd, spec, state), "create container " + opt.id);
+  std::string what = "create container " + opt.id;
+  BERTH_TRY_CTX(sendToInit(parentEnd, MsgType::kGo, child.pid), what);
+  // The child mounts its rootfs meanwhile (see init.cc, stage 4).
+  if (cgroupFd < 0) BERTH_TRY_CTX(cg->addProcess(child.pid), "join cgroup");
+  BERTH_TRY_CTX(sendToInit(parentEnd, MsgType::kCgroupJoined), what);
+  BERTH_TRY_CTX(converseWithInit(parentEnd, spec, state), what);
 
   state.initStartTime = processStartTime(child.pid);
   BERTH_TRY(saveState(dir, state));
   if (!opt.pidFile.empty()) {
-    BERTH_TRY_CTX(sys::writeFileAtomic(opt.pidFile, std::to_string(child.pid), 0644), "write pid file");
+    BERTH_TRY_CTX(sys::writeFileReplace(opt.pidFile, std::to_string(child.pid), 0644), "write pid file");
   }
   rollback.disarm();
   return CreatedContainer{std::move(state), std::move(child.pidfd)};

@@ -144,7 +144,7 @@ sys::Result<ExecStarted> execInContainer(const ExecOptions& opt) {
   }
   if (reply.error().code() != ECONNRESET) return fail(std::move(reply).error());
   if (!opt.pidFile.empty()) {
-    BERTH_TRY_CTX(sys::writeFileAtomic(opt.pidFile, std::to_string(started.pid), 0644), "write pid file");
+    BERTH_TRY_CTX(sys::writeFileReplace(opt.pidFile, std::to_string(started.pid), 0644), "write pid file");
   }
   return started;
 }

@@ -63,8 +63,8 @@ sys::Result<void> waitForStartInChild(int fifo) {
 // `create` must hear about.
 sys::Result<void> prepareInChild(InitContext& ctx) {
   const config::Spec& spec = *ctx.spec;
-  // 1. The parent writes uid/gid maps, joins us to our cgroups and sets
-  //    oom_score_adj from outside; nothing below may run before that.
+  // 1. The parent writes uid/gid maps and sets oom_score_adj from outside;
+  //    nothing below may run before that.
   Message go = BERTH_TRY(ctx.channel->expect(MsgType::kGo));
   fillHookPid(ctx, go.code);
   // 2. Join namespaces given by path; the user namespace first, so we hold
@@ -74,15 +74,18 @@ sys::Result<void> prepareInChild(InitContext& ctx) {
   if (ctx.newUserns && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0)) {
     return sys::Error::fromErrno("become root in the user namespace");
   }
-  // 4. The cgroup namespace's root is the cgroup we are in when unsharing:
-  //    only now (after the parent's join on v1) is that our own cgroup.
+  if (ctx.newKeyring) joinNewSessionKeyringInChild();
+  if (ctx.newUts) BERTH_TRY(setHostnameInChild(spec));
+  // 4. Mounts, devices: still seeing the host's paths (bind sources). On
+  //    cgroup v1 this overlaps the parent's cgroup.procs writes, the first
+  //    of which waits for an RCU grace period (milliseconds).
+  BERTH_TRY(linux::prepareRootfsInChild(spec, ctx.rootfs));
+  // 5. From here on we are in our cgroups. The cgroup namespace's root is the
+  //    cgroup we are in when unsharing, so it is made only now.
+  BERTH_TRY(ctx.channel->expect(MsgType::kCgroupJoined));
   if (ctx.unshareCgroupns && ::unshare(CLONE_NEWCGROUP) < 0) {
     return sys::Error::fromErrno("unshare cgroup namespace");
   }
-  if (ctx.newKeyring) joinNewSessionKeyringInChild();
-  if (ctx.newUts) BERTH_TRY(setHostnameInChild(spec));
-  // 5. Mounts, devices: still seeing the host's paths (bind sources).
-  BERTH_TRY(linux::prepareRootfsInChild(spec, ctx.rootfs));
   // 6. prestart/createRuntime hooks run in the runtime's namespaces, after
   //    ours exist and before pivot_root (runtime-spec).
   if (spec.hooks) {

@@ -47,7 +47,7 @@ sys::Result<void> saveState(const StateDir& dir, const State& s) {
       {"bundle", s.bundle},   {"rootfs", s.rootfs},   {"created", s.created},
       {"cgroupsPath", s.cgroupsPath}, {"owner", s.owner}, {"annotations", s.annotations},
   };
-  return sys::writeFileAtomic(dir.stateFile(), j.dump(), 0600);
+  return sys::writeFileReplace(dir.stateFile(), j.dump(), 0600);
 }
 
 sys::Result<State> loadState(const StateDir& dir) {

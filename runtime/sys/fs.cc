@@ -65,21 +65,18 @@ Result<std::string> readFileAt(int dirfd, const std::string& path) {
   return readAll(fd.get(), path);
 }
 
-Result<void> writeFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
-  std::string dir = ".";
-  if (auto slash = path.rfind('/'); slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
+namespace {
+
+Result<void> replaceFile(const std::string& path, std::string_view data, mode_t mode, bool durable) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
     if (!fd) return Error::fromErrno("create " + tmp);
-    if (auto r = writeAll(fd.get(), data, tmp); !r) {
+    auto written = writeAll(fd.get(), data, tmp);
+    if (written && durable && ::fsync(fd.get()) < 0) written = Error::fromErrno("fsync " + tmp);
+    if (!written) {
       ::unlink(tmp.c_str());
-      return r;
-    }
-    if (::fsync(fd.get()) < 0) {
-      auto err = Error::fromErrno("fsync " + tmp);
-      ::unlink(tmp.c_str());
-      return err;
+      return written;
     }
   }
   if (::rename(tmp.c_str(), path.c_str()) < 0) {
@@ -87,10 +84,23 @@ Result<void> writeFileAtomic(const std::string& path, std::string_view data, mod
     ::unlink(tmp.c_str());
     return err;
   }
+  if (!durable) return ok();
+  std::string dir = ".";
+  if (auto slash = path.rfind('/'); slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
   UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dfd) return Error::fromErrno("open " + dir);
   if (::fsync(dfd.get()) < 0) return Error::fromErrno("fsync " + dir);
   return ok();
+}
+
+}  // namespace
+
+Result<void> writeFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+  return replaceFile(path, data, mode, true);
+}
+
+Result<void> writeFileReplace(const std::string& path, std::string_view data, mode_t mode) {
+  return replaceFile(path, data, mode, false);
 }
 
 Result<void> writeFile(const std::string& path, std::string_view data) {

@@ -21,6 +21,11 @@ Result<std::string> readFileAt(int dirfd, const std::string& path);
 // or the new content, never a torn one.
 Result<void> writeFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644);
 
+// Like writeFileAtomic but without the fsyncs: readers never see a torn
+// file, yet a power cut may lose the write. For volatile runtime state
+// (/run), which does not outlive a reboot anyway.
+Result<void> writeFileReplace(const std::string& path, std::string_view data, mode_t mode = 0644);
+
 // Writes `data` into an existing file (cgroup and proc knobs) with a single write().
 Result<void> writeFile(const std::string& path, std::string_view data);
 Result<void> writeFileAt(int dirfd, const std::string& path, std::string_view data);
