@@ -7,6 +7,7 @@
 
 #include "runtime/cli/globals.h"
 #include "runtime/container/state.h"
+#include "runtime/sys/sealed_exe.h"
 
 namespace berth::runtime::cli {
 
@@ -56,6 +57,7 @@ void printHelp() {
 int runtimeMain(int argc, char** argv) {
   // A vanished reader (a closed pipe) is an error to report, not a reason to die.
   ::signal(SIGPIPE, SIG_IGN);
+  sys::rememberCommandLine(argc, argv);
   std::vector<std::string> args(argv, argv + argc);
   auto parsed = Args::parse(args, 1, kGlobalFlags);
   Globals g;

@@ -21,6 +21,7 @@
 #include "runtime/container/init.h"
 #include "runtime/container/namespaces.h"
 #include "runtime/sys/fs.h"
+#include "runtime/sys/sealed_exe.h"
 #include "runtime/sys/syscall.h"
 
 namespace berth::runtime::container {
@@ -51,6 +52,13 @@ class CreateRollback {
   cgroup::Manager* cgroup_ = nullptr;
   bool armed_ = true;
 };
+
+bool joinsExistingPidNamespace(const NamespacePlan& ns) {
+  for (const auto& j : ns.joins) {
+    if (j.flag == CLONE_NEWPID) return true;
+  }
+  return false;
+}
 
 sys::Result<std::string> resolveRootfs(const config::Spec& spec, const std::string& bundle) {
   std::string path = spec.root->path;
@@ -172,6 +180,11 @@ sys::Result<CreatedContainer> createContainer(const CreateOptions& opt) {
   if (!spec.linux) spec.linux.emplace();
   std::string rootfs = BERTH_TRY(resolveRootfs(spec, bundle));
   NamespacePlan ns = BERTH_TRY(planNamespaces(spec));
+  if (joinsExistingPidNamespace(ns)) {
+    // Our init will be visible to the processes already in that namespace
+    // (CVE-2019-5736): run from a sealed copy of the binary first.
+    BERTH_TRY(sys::reexecFromSealedCopy());
+  }
   PreparedProcess process = BERTH_TRY(prepareProcess(*spec.process, spec.linux->seccomp));
   if (spec.process->terminal && opt.consoleSocket.empty() && opt.consoleSocketFd < 0) {
     return sys::Error::invalid("process.terminal is true: --console-socket is required");

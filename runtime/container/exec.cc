@@ -16,6 +16,7 @@
 #include "runtime/container/namespaces.h"
 #include "runtime/container/process.h"
 #include "runtime/sys/fs.h"
+#include "runtime/sys/sealed_exe.h"
 #include "runtime/sys/syscall.h"
 
 namespace berth::runtime::container {
@@ -66,6 +67,8 @@ sys::Result<config::Spec> loadContainerSpec(const std::string& stateRoot, const 
 }
 
 sys::Result<ExecStarted> execInContainer(const ExecOptions& opt) {
+  // We are about to become visible inside the container (CVE-2019-5736).
+  BERTH_TRY(sys::reexecFromSealedCopy());
   ContainerInfo info = BERTH_TRY(inspectContainer(opt.stateRoot, opt.id));
   if (info.status != Status::kRunning && info.status != Status::kCreated) {
     return sys::Error::invalid("cannot exec in a " + std::string(statusName(info.status)) + " container");
