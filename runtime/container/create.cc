@@ -197,11 +197,14 @@ sys::Result<CreatedContainer> createContainer(const CreateOptions& opt) {
     if (errno == EEXIST) return sys::Error(EEXIST, "container \"" + opt.id + "\" already exists");
     return sys::Error::fromErrno("create state dir " + dir.path());
   }
+  // Declared before the rollback, so they outlive its destructor.
+  std::unique_ptr<cgroup::Manager> cg;
+  CloneResult child{-1, sys::UniqueFd()};
   CreateRollback rollback(dir.path());
   BERTH_TRY(sys::writeFileReplace(dir.configFile(), configText, 0600));
 
   std::string cgroupsPath = spec.linux->cgroupsPath;
-  auto cg = BERTH_TRY(openContainerCgroup(cgroupsPath, opt.id));
+  cg = BERTH_TRY(openContainerCgroup(cgroupsPath, opt.id));
   rollback.cgroup(cg.get());
   BERTH_TRY_CTX(cg->create(), "create cgroup");
   if (spec.linux->resources) BERTH_TRY_CTX(cg->apply(*spec.linux->resources), "linux.resources");
@@ -270,7 +273,7 @@ sys::Result<CreatedContainer> createContainer(const CreateOptions& opt) {
     ctx.unshareCgroupns = true;
   }
 
-  CloneResult child = BERTH_TRY(cloneInit(cloneFlags, cgroupFd, ctx));
+  child = BERTH_TRY(cloneInit(cloneFlags, cgroupFd, ctx));
   rollback.child(child.pid, child.pidfd.get());
   childEnd.close();
   fifo.reset();

@@ -135,8 +135,13 @@ sys::Result<void> prepareInChild(InitContext& ctx) {
   // 10. Wait for `start`. From here on nobody is listening on the channel:
   //     failures go to stderr, which is the container's.
   sys::Result<void> r = waitForStartInChild(ctx.execFifo);
-  if (r && ctx.spec->hooks) {
-    r = runHooks(ctx.spec->hooks->startContainer, "startContainer", ctx.hookStateJson);
+  if (r && ctx.spec->hooks && !ctx.spec->hooks->startContainer.empty()) {
+    // `create` has finished by now: the container is "created" until the exec.
+    std::string json = ctx.hookStateJson;
+    if (auto pos = json.find("\"status\":\"creating\""); pos != std::string::npos) {
+      json.replace(pos, 19, "\"status\":\"created\"");
+    }
+    r = runHooks(ctx.spec->hooks->startContainer, "startContainer", json);
   }
   if (r) r = execProcessInChild(*ctx.process, *path);
   std::string msg = "berth-runtime: " + r.error().str() + "\n";

@@ -47,6 +47,18 @@ bool waitExited(int pidfd, int timeoutMs) {
   return r > 0;
 }
 
+sys::Result<void> removeHalfCreated(const StateDir& dir) {
+  std::string cgroupsPath;
+  if (auto text = sys::readFile(dir.configFile())) {
+    if (auto spec = config::parseSpec(*text); spec && spec->linux) cgroupsPath = spec->linux->cgroupsPath;
+  }
+  if (auto cg = openContainerCgroup(cgroupsPath, dir.id())) {
+    (void)(*cg)->killAll(SIGKILL);
+    BERTH_TRY_CTX((*cg)->destroy(), "remove cgroup of " + dir.id());
+  }
+  return sys::removeAll(dir.path());
+}
+
 }  // namespace
 
 sys::Result<ContainerInfo> inspectContainer(const std::string& stateRoot, const std::string& id) {
@@ -93,8 +105,12 @@ sys::Result<void> deleteContainer(const std::string& stateRoot, const std::strin
   StateDir dir(stateRoot, id);
   auto loaded = loadState(dir);
   if (!loaded) {
+    if (loaded.error().code() != ENOENT) return std::move(loaded).error();
+    // A state dir without state.json is what a runtime killed mid-create
+    // leaves: remove its cgroup (from the saved config) and the dir.
+    if (sys::pathExists(dir.path())) return removeHalfCreated(dir);
     // runc: `delete --force` of a container that is already gone succeeds.
-    if (force && loaded.error().code() == ENOENT) return sys::ok();
+    if (force) return sys::ok();
     return std::move(loaded).error();
   }
   State& state = *loaded;

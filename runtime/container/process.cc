@@ -77,7 +77,7 @@ sys::Result<std::string> findExecutableInChild(const PreparedProcess& p) {
     if (isExecutableFile(candidate)) return candidate;
     start = end + 1;
   }
-  return sys::Error(ENOENT, "exec: \"" + name + "\": executable file not found in $PATH");
+  return sys::Error::invalid("exec: \"" + name + "\": executable file not found in $PATH");
 }
 
 sys::Result<void> finalizeProcessInChild(const PreparedProcess& p) {

@@ -28,8 +28,17 @@ namespace {
 
 using sys::UniqueFd;
 
-constexpr const char* kCgroupControllers[] = {"memory",  "pids",    "cpu",  "cpuset",
-                                              "freezer", "devices", "blkio"};
+// Every mounted hierarchy (v1 controllers, name=systemd, the unified v2 one).
+std::vector<std::string> cgroupHierarchies() {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir("/sys/fs/cgroup");
+  if (dir == nullptr) return names;
+  while (dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] != '.' && e->d_type == DT_DIR) names.emplace_back(e->d_name);
+  }
+  ::closedir(dir);
+  return names;
+}
 
 std::string lowerAlnum(std::string_view text) {
   std::string out;
@@ -41,18 +50,16 @@ std::string lowerAlnum(std::string_view text) {
 
 // Runs in the forked child: wire stdio, drop every other inherited fd (so
 // the runtime cannot be blamed for fds the test binary leaked), exec.
-[[noreturn]] void execChild(const std::vector<std::string>& argv, const SpawnOptions& opts, int in,
-                            int out, int err) {
+// Allocates nothing: the test may have other threads (one may hold the
+// malloc lock at fork time).
+[[noreturn]] void execChild(char* const* argv, const SpawnOptions& opts, int in, int out, int err) {
   ::dup2(in, 0);
   ::dup2(out, 1);
   ::dup2(err, 2);
   sys::closeRange(3, ~0U, 0);
   ::signal(SIGPIPE, SIG_DFL);
   if (!opts.cwd.empty() && ::chdir(opts.cwd.c_str()) != 0) ::_exit(126);
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  ::execv(cargv[0], cargv.data());
+  ::execv(argv[0], argv);
   ::_exit(127);
 }
 
@@ -97,12 +104,15 @@ ProcessResult spawnAndWait(const std::vector<std::string>& argv, const SpawnOpti
   }
   UniqueFd inR(inPipe[0]), inW(inPipe[1]), outR(outPipe[0]), outW(outPipe[1]), errR(errPipe[0]),
       errW(errPipe[1]);
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid < 0) {
     result.err = std::string("fork: ") + std::strerror(errno);
     return result;
   }
-  if (pid == 0) execChild(argv, opts, inR.get(), outW.get(), errW.get());
+  if (pid == 0) execChild(cargv.data(), opts, inR.get(), outW.get(), errW.get());
   inR.reset();
   outW.reset();
   errW.reset();
@@ -303,9 +313,28 @@ void RuntimeTest::TearDown() {
   for (const auto& id : ids_) {
     forceDelete(id);
     expectNoTraces(id);
+    reclaimCgroup(cgroupsPathOf(id));
   }
   if (auto removed = sys::removeAll(temp_); !removed) {
     ADD_FAILURE() << "remove " << temp_ << ": " << removed.error().str();
+  }
+}
+
+// After a runtime failed to clean up (the test has already failed for it),
+// the test still leaves the host clean: its cgroupsPath is unique to it, so
+// whatever runs there is its own.
+void RuntimeTest::reclaimCgroup(const std::string& cgroupsPath) {
+  for (const auto& h : cgroupHierarchies()) {
+    std::string dir = cgroupDir(h, cgroupsPath);
+    if (!sys::pathExists(dir)) continue;
+    if (h == "freezer") (void)sys::writeFile(dir + "/freezer.state", "THAWED");
+    waitUntil(
+        [&] {
+          std::istringstream procs(readFileOr(dir + "/cgroup.procs"));
+          for (pid_t pid; procs >> pid;) ::kill(pid, SIGKILL);
+          return ::rmdir(dir.c_str()) == 0 || errno == ENOENT;
+        },
+        3s);
   }
 }
 
@@ -321,8 +350,8 @@ void RuntimeTest::expectNoTraces(const std::string& id) {
   // The runtime reaps asynchronously to our check; give the kernel a moment.
   bool gone = waitUntil(
       [&] {
-        for (const char* c : kCgroupControllers) {
-          if (sys::pathExists(cgroupDir(c, cgroups))) return false;
+        for (const auto& h : cgroupHierarchies()) {
+          if (sys::pathExists(cgroupDir(h, cgroups))) return false;
         }
         return pidsInCgroup(cgroups).empty();
       },

@@ -136,6 +136,7 @@ class RuntimeTest : public ::testing::Test {
 
  private:
   void forceDelete(const std::string& id);
+  void reclaimCgroup(const std::string& cgroupsPath);
 
   std::string id_;
   std::string temp_;
