@@ -6,26 +6,27 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
-CTEST_ARGS ?=
+CTEST_ARGS ?= -j2
 
 .PHONY: all deps test unit demo install bench fuzz clean asan
 
+# Configuring is cheap when nothing changed, and always passing the options
+# keeps a tree configured by hand from silently dropping the ASan/fuzz tests.
 all: deps
-	@test -f $(BUILD)/build.ninja || cmake -S . -B $(BUILD) -G Ninja \
-	  -DBERTH_ASAN_BUILD=$(CURDIR)/$(ASAN_BUILD) -DBERTH_FUZZ_BUILD=$(CURDIR)/$(FUZZ_BUILD)
+	@cmake -S . -B $(BUILD) -G Ninja -DBERTH_ASAN_BUILD=$(CURDIR)/$(ASAN_BUILD) \
+	  -DBERTH_FUZZ_BUILD=$(CURDIR)/$(FUZZ_BUILD) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 deps:
 	@hack/deps.sh
 
 asan: deps
-	@test -f $(ASAN_BUILD)/build.ninja || cmake -S . -B $(ASAN_BUILD) -G Ninja \
-	  -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=ON
+	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBERTH_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target all
 
 fuzz: deps
 	@test -f $(FUZZ_BUILD)/build.ninja || CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja \
-	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_FUZZ=ON
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_FUZZ=ON >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 # The whole suite: unit, integration and e2e tests from the release build,

@@ -1,42 +1,16 @@
 // `pause`, `resume` and `update`.
 #include <unistd.h>
 
-#include <cctype>
-#include <cstdlib>
+#include <cstdint>
 
 #include "runtime/cli/globals.h"
+#include "runtime/cli/units.h"
 #include "runtime/config/parse.h"
 #include "runtime/container/lifecycle.h"
 #include "runtime/sys/fs.h"
 
 namespace berth::runtime::cli {
 namespace {
-
-// "64M", "1g", "512k", "1048576", "-1" -> bytes (binary units, like runc's RAMInBytes).
-sys::Result<int64_t> parseBytes(const std::string& flag, const std::string& text) {
-  if (text == "-1") return int64_t{-1};
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || v < 0) return sys::Error::invalid("--" + flag + ": not a size: " + text);
-  std::string unit(end);
-  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!unit.empty() && unit.back() == 'b') unit.pop_back();
-  if (!unit.empty() && unit.back() == 'i') unit.pop_back();
-  double mult = 1;
-  if (unit == "k") mult = 1024.0;
-  else if (unit == "m") mult = 1024.0 * 1024;
-  else if (unit == "g") mult = 1024.0 * 1024 * 1024;
-  else if (unit == "t") mult = 1024.0 * 1024 * 1024 * 1024;
-  else if (!unit.empty()) return sys::Error::invalid("--" + flag + ": unknown unit in " + text);
-  return static_cast<int64_t>(v * mult);
-}
-
-sys::Result<int64_t> parseInt(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end) return sys::Error::invalid("--" + flag + ": not a number: " + text);
-  return static_cast<int64_t>(v);
-}
 
 const std::vector<FlagSpec> kUpdateFlags = {
     {"resources", "r", true, "path to a resources.json (\"-\" for stdin)"},
@@ -82,28 +56,29 @@ sys::Result<config::Resources> resourcesFromFlags(const Args& args) {
     mem().reservation = BERTH_TRY(parseBytes("memory-reservation", args.value("memory-reservation")));
   }
   if (args.has("memory-swap")) mem().swap = BERTH_TRY(parseBytes("memory-swap", args.value("memory-swap")));
-  if (args.has("cpu-quota")) cpu().quota = BERTH_TRY(parseInt("cpu-quota", args.value("cpu-quota")));
-  if (args.has("cpu-period")) {
-    cpu().period = static_cast<uint64_t>(BERTH_TRY(parseInt("cpu-period", args.value("cpu-period"))));
-  }
+  // Fields the spec keeps unsigned take no negative values: a cast would
+  // turn "-5" into an enormous limit.
+  auto number = [&](const char* flag, int64_t min = INT64_MIN, int64_t max = INT64_MAX) {
+    return parseInteger(flag, args.value(flag), min, max);
+  };
+  if (args.has("cpu-quota")) cpu().quota = BERTH_TRY(number("cpu-quota"));
+  if (args.has("cpu-period")) cpu().period = static_cast<uint64_t>(BERTH_TRY(number("cpu-period", 0)));
   for (const char* f : {"cpu-share", "cpu-shares"}) {
-    if (args.has(f)) cpu().shares = static_cast<uint64_t>(BERTH_TRY(parseInt(f, args.value(f))));
+    if (args.has(f)) cpu().shares = static_cast<uint64_t>(BERTH_TRY(number(f, 0)));
   }
   if (args.has("cpu-rt-period")) {
-    cpu().realtimePeriod = static_cast<uint64_t>(BERTH_TRY(parseInt("cpu-rt-period", args.value("cpu-rt-period"))));
+    cpu().realtimePeriod = static_cast<uint64_t>(BERTH_TRY(number("cpu-rt-period", 0)));
   }
-  if (args.has("cpu-rt-runtime")) {
-    cpu().realtimeRuntime = BERTH_TRY(parseInt("cpu-rt-runtime", args.value("cpu-rt-runtime")));
-  }
+  if (args.has("cpu-rt-runtime")) cpu().realtimeRuntime = BERTH_TRY(number("cpu-rt-runtime"));
   if (args.has("cpuset-cpus")) cpu().cpus = args.value("cpuset-cpus");
   if (args.has("cpuset-mems")) cpu().mems = args.value("cpuset-mems");
   if (args.has("pids-limit")) {
     r.pids.emplace();
-    r.pids->limit = BERTH_TRY(parseInt("pids-limit", args.value("pids-limit")));
+    r.pids->limit = BERTH_TRY(number("pids-limit"));
   }
   if (args.has("blkio-weight")) {
     r.blockIO.emplace();
-    r.blockIO->weight = static_cast<uint16_t>(BERTH_TRY(parseInt("blkio-weight", args.value("blkio-weight"))));
+    r.blockIO->weight = static_cast<uint16_t>(BERTH_TRY(number("blkio-weight", 10, 1000)));
   }
   return r;
 }

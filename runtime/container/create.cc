@@ -3,6 +3,7 @@
 #include "runtime/container/create.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -52,6 +53,20 @@ class CreateRollback {
   cgroup::Manager* cgroup_ = nullptr;
   bool armed_ = true;
 };
+
+// Security labels we cannot apply must not be silently dropped.
+sys::Result<void> refuseUnsupported(const config::Spec& spec) {
+  if (!spec.process->apparmorProfile.empty()) {
+    return sys::Error::invalid("process.apparmorProfile: AppArmor profiles are not supported by berth-runtime");
+  }
+  if (!spec.process->selinuxLabel.empty()) {
+    return sys::Error::invalid("process.selinuxLabel: SELinux labels are not supported by berth-runtime");
+  }
+  if (!spec.linux->mountLabel.empty()) {
+    return sys::Error::invalid("linux.mountLabel: SELinux labels are not supported by berth-runtime");
+  }
+  return sys::ok();
+}
 
 bool joinsExistingPidNamespace(const NamespacePlan& ns) {
   for (const auto& j : ns.joins) {
@@ -164,6 +179,19 @@ sys::Result<void> converseWithInit(Channel& channel, const config::Spec& spec, S
   }
 }
 
+// The init holds the fifo open until its execve (close-on-exec): once the
+// fifo has no reader left, the user's process runs (or the init died).
+// runtime-spec: poststart hooks run after the user-specified process starts.
+void waitForExec(int fifoWriteEnd, const State& state) {
+  for (int waited = 0; waited < 600; ++waited) {  // ~60 s: startContainer hooks may be slow
+    struct pollfd p {fifoWriteEnd, 0, 0};
+    int r = ::poll(&p, 1, 100);
+    if (r > 0 && (p.revents & (POLLERR | POLLHUP))) return;
+    if (r < 0 && errno != EINTR) return;
+    if (!initAlive(state)) return;
+  }
+}
+
 }  // namespace
 
 sys::Result<CreatedContainer> createContainer(const CreateOptions& opt) {
@@ -178,6 +206,7 @@ sys::Result<CreatedContainer> createContainer(const CreateOptions& opt) {
   if (!spec.process) return sys::Error::invalid("config.json: process is required to create a container");
   if (!spec.root) return sys::Error::invalid("config.json: root is required");
   if (!spec.linux) spec.linux.emplace();
+  BERTH_TRY(refuseUnsupported(spec));
   std::string rootfs = BERTH_TRY(resolveRootfs(spec, bundle));
   NamespacePlan ns = BERTH_TRY(planNamespaces(spec));
   if (joinsExistingPidNamespace(ns)) {
@@ -314,6 +343,7 @@ sys::Result<void> startContainer(const std::string& stateRoot, const std::string
   }
   if (::write(fifo.get(), "0", 1) != 1) return sys::Error::fromErrno("signal container init to start");
   ::unlink(dir.execFifo().c_str());
+  waitForExec(fifo.get(), state);
 
   auto configText = sys::readFile(dir.configFile());
   if (!configText) return sys::ok();

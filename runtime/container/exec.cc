@@ -75,6 +75,9 @@ sys::Result<ExecStarted> execInContainer(const ExecOptions& opt) {
   }
   config::Spec spec = BERTH_TRY(loadContainerSpec(opt.stateRoot, opt.id));
   if (!spec.linux) spec.linux.emplace();
+  if (!opt.process.apparmorProfile.empty() || !opt.process.selinuxLabel.empty()) {
+    return sys::Error::invalid("process: AppArmor profiles and SELinux labels are not supported by berth-runtime");
+  }
   PreparedProcess process = BERTH_TRY(prepareProcess(opt.process, spec.linux->seccomp));
   if (opt.process.terminal && opt.consoleSocket.empty() && opt.consoleSocketFd < 0) {
     return sys::Error::invalid("--tty requires --console-socket");

@@ -55,7 +55,8 @@ sys::Result<void> waitForStartInChild(int fifo) {
     n = ::read(fifo, &c, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) return sys::Error::fromErrno("wait for start on exec fifo");
-  ::close(fifo);
+  // The fifo stays open (close-on-exec): `start` waits for it to lose its
+  // last reader, i.e. for our execve, before running the poststart hooks.
   return sys::ok();
 }
 

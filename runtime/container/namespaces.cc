@@ -2,7 +2,9 @@
 #include "runtime/container/namespaces.h"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 
@@ -57,6 +59,13 @@ sys::Result<NamespacePlan> planNamespaces(const config::Spec& spec) {
     }
     sys::UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return sys::Error::fromErrno(field + ".path: open " + ns.path);
+    // setns() would reject a wrong file only in the child, after the clone:
+    // check now that the path is a namespace of the type the spec says.
+    int actual = ::ioctl(fd.get(), NS_GET_NSTYPE);
+    if (actual != flag) {
+      return sys::Error(EINVAL,
+                        field + ".path: " + ns.path + " is not a namespace of type \"" + ns.type + "\"");
+    }
     plan.joins.push_back({flag, std::move(fd)});
   }
   // Joining the user namespace first gives us capabilities over the

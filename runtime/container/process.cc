@@ -63,7 +63,13 @@ sys::Result<std::string> findExecutableInChild(const PreparedProcess& p) {
   if (p.process.args.empty()) return sys::Error::invalid("process.args must not be empty");
   const std::string& name = p.process.args[0];
   if (name.find('/') != std::string::npos) {
-    if (::access(name.c_str(), F_OK) < 0) return sys::Error::fromErrno("exec: \"" + name + "\"");
+    // Checked like a PATH entry, so a file that cannot be executed fails
+    // `create` (as in runc), not the later `start`.
+    struct stat st;
+    if (::stat(name.c_str(), &st) < 0) return sys::Error::fromErrno("exec: \"" + name + "\"");
+    if (!S_ISREG(st.st_mode) || ::access(name.c_str(), X_OK) < 0) {
+      return sys::Error(EACCES, "exec: \"" + name + "\"");
+    }
     return name;
   }
   std::string_view path = pathFromEnv(p.process);

@@ -1,10 +1,13 @@
 // Container state files; see state.h.
 #include "runtime/container/state.h"
 
+#include <limits.h>
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <ctime>
+#include <type_traits>
 
 #include "runtime/sys/fs.h"
 
@@ -28,7 +31,12 @@ StateDir::StateDir(std::string root, std::string id)
 
 sys::Result<void> validateContainerId(const std::string& id) {
   if (id.empty()) return sys::Error::invalid("container id must not be empty");
-  if (id.size() > 1024) return sys::Error::invalid("container id is too long");
+  // The id names the state directory: longer than one path component, it
+  // would only fail later, at mkdir, with "File name too long".
+  if (id.size() > NAME_MAX) {
+    return sys::Error::invalid("container id is too long (" + std::to_string(id.size()) + " bytes, at most " +
+                               std::to_string(NAME_MAX) + ")");
+  }
   if (id[0] == '.') return sys::Error::invalid("invalid container id \"" + id + "\": must not start with '.'");
   for (char c : id) {
     bool okChar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -50,6 +58,28 @@ sys::Result<void> saveState(const StateDir& dir, const State& s) {
   return sys::writeFileReplace(dir.stateFile(), j.dump(), 0600);
 }
 
+namespace {
+
+// Reads an optional field of the state file. nlohmann's value() throws on a
+// type mismatch, and runtime code must not throw: a hand-edited or torn
+// state file is reported instead.
+template <class T>
+bool readField(const json& j, const char* key, T* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!it->is_string()) return false;
+  } else if constexpr (std::is_unsigned_v<T>) {
+    if (!it->is_number_unsigned()) return false;
+  } else {
+    if (!it->is_number_integer()) return false;
+  }
+  *out = it->get<T>();
+  return true;
+}
+
+}  // namespace
+
 sys::Result<State> loadState(const StateDir& dir) {
   auto text = sys::readFile(dir.stateFile());
   if (!text) {
@@ -63,18 +93,27 @@ sys::Result<State> loadState(const StateDir& dir) {
     return sys::Error::invalid("corrupt state file " + dir.stateFile());
   }
   State s;
-  s.id = j.value("id", dir.id());
-  s.pid = j.value("pid", 0);
-  s.initStartTime = j.value("initStartTime", 0ULL);
-  s.bundle = j.value("bundle", "");
-  s.rootfs = j.value("rootfs", "");
-  s.created = j.value("created", "");
-  s.cgroupsPath = j.value("cgroupsPath", "");
-  s.owner = j.value("owner", 0u);
-  if (auto a = j.find("annotations"); a != j.end() && a->is_object()) {
-    for (auto& [k, v] : a->items()) {
-      if (v.is_string()) s.annotations[k] = v.get<std::string>();
+  s.id = dir.id();
+  const char* bad = nullptr;
+  if (!readField(j, "id", &s.id)) bad = "id";
+  if (!readField(j, "pid", &s.pid)) bad = "pid";
+  if (!readField(j, "initStartTime", &s.initStartTime)) bad = "initStartTime";
+  if (!readField(j, "bundle", &s.bundle)) bad = "bundle";
+  if (!readField(j, "rootfs", &s.rootfs)) bad = "rootfs";
+  if (!readField(j, "created", &s.created)) bad = "created";
+  if (!readField(j, "cgroupsPath", &s.cgroupsPath)) bad = "cgroupsPath";
+  if (!readField(j, "owner", &s.owner)) bad = "owner";
+  if (auto a = j.find("annotations"); a != j.end() && !a->is_null()) {
+    if (!a->is_object()) {
+      bad = "annotations";
+    } else {
+      for (auto& [k, v] : a->items()) {
+        if (v.is_string()) s.annotations[k] = v.get<std::string>();
+      }
     }
+  }
+  if (bad) {
+    return sys::Error::invalid("corrupt state file " + dir.stateFile() + ": bad field \"" + bad + "\"");
   }
   return s;
 }

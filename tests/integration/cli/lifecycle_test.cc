@@ -1,5 +1,7 @@
 // The OCI lifecycle driven verb by verb: create, start, state, list, ps,
 // kill, pause/resume, update, delete, as containerd or podman drive it.
+#include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
 #include <thread>
@@ -17,7 +19,10 @@ constexpr const char* kCounter =
     "i=0; while :; do i=$((i+1)); echo $i > /tmp/ctl/counter; sleep 0.02; done";
 // pid 1 of a pid namespace ignores signals it has no handler for: the trap
 // makes TERM observable.
-constexpr const char* kExitOnTerm = "trap 'exit 0' TERM; while :; do sleep 0.02; done";
+// Announces (in the shared ctl dir) that the trap is installed: a TERM sent
+// before that would hit pid 1 without a handler and be dropped.
+constexpr const char* kExitOnTerm =
+    "trap 'exit 0' TERM; touch /tmp/ctl/trap-ready; while :; do sleep 0.02; done";
 
 class LifecycleTest : public RuntimeTest {
  protected:
@@ -120,7 +125,9 @@ TEST_F(LifecycleTest, KillAcceptsEverySignalSpelling) {
   setShell(kExitOnTerm);
   for (const char* signal : {"TERM", "SIGTERM", "15"}) {
     std::string cid = newId(signal);
+    ::unlink((ctlDir() + "/trap-ready").c_str());
     ASSERT_NO_FATAL_FAILURE(startContainer(cid));
+    ASSERT_TRUE(waitUntil([&] { return sys::pathExists(ctlDir() + "/trap-ready"); }));
     auto r = runtime({"kill", cid, signal});
     EXPECT_EQ(r.exitCode, 0) << signal << ": " << r.describe();
     EXPECT_TRUE(waitForStatus(cid, "stopped")) << signal << ": " << status(cid);
@@ -132,6 +139,7 @@ TEST_F(LifecycleTest, KillAcceptsEverySignalSpelling) {
 TEST_F(LifecycleTest, KillDefaultsToSigterm) {
   setShell(kExitOnTerm);
   ASSERT_NO_FATAL_FAILURE(startContainer(id()));
+  ASSERT_TRUE(waitUntil([&] { return sys::pathExists(ctlDir() + "/trap-ready"); }));
   auto r = runtime({"kill", id()});
   EXPECT_EQ(r.exitCode, 0) << r.describe();
   EXPECT_TRUE(waitForStatus(id(), "stopped")) << status(id());
