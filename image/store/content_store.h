@@ -56,7 +56,12 @@ class BlobWriter {
   // mismatch nothing is published and the error names both digests.
   virtual sys::Result<void> commit() = 0;
   virtual uint64_t written() const = 0;
+  // The digest the blob was published under, once commit() succeeded.
+  virtual std::optional<Digest> committed() const { return std::nullopt; }
 };
+
+// sha256 of a byte string held in memory.
+Digest sha256Of(std::string_view data);
 
 class ContentStore {
  public:
@@ -75,9 +80,39 @@ class ContentStore {
   sys::Result<std::vector<Digest>> list() const;
   const std::string& root() const { return root_; }
 
+  // Added by the store implementation (not in the original interface):
+  // A writer for content whose digest is learnt by hashing it (docker-archive
+  // members, synthesized manifests); committed() tells where it went.
+  sys::Result<std::unique_ptr<BlobWriter>> ingester(int64_t expectedSize = -1) const;
+  // Stores `content` under its own digest.
+  sys::Result<Digest> putAny(std::string_view content) const;
+  sys::Result<uint64_t> size(const Digest& d) const;
+  // Re-hashes a stored blob (fsck); the error names both digests.
+  sys::Result<void> verify(const Digest& d) const;
+  // Removes temp files of writers that died (crash, kill -9) older than
+  // `olderThanSeconds`; returns the bytes freed.
+  sys::Result<uint64_t> removeStaleTemps(int64_t olderThanSeconds) const;
+
  private:
   explicit ContentStore(std::string root) : root_(std::move(root)) {}
+  sys::Result<std::unique_ptr<BlobWriter>> makeWriter(std::optional<Digest> expected,
+                                                      int64_t expectedSize) const;
   std::string root_;
+};
+
+// Serializes garbage collection against writers: importers and pullers hold
+// it shared from their first blob write until the image is named in the
+// index; GC holds it exclusive, so it never deletes a blob that is written
+// but not yet referenced. An flock on <root>/blobs/gc.lock, released when the
+// object dies (or the process does).
+class StoreLock {
+ public:
+  enum class Mode { kShared, kExclusive };
+  static sys::Result<StoreLock> acquire(const std::string& root, Mode mode);
+
+ private:
+  explicit StoreLock(sys::UniqueFd fd) : fd_(std::move(fd)) {}
+  sys::UniqueFd fd_;
 };
 
 }  // namespace berth::image::store
