@@ -24,6 +24,15 @@ using testing::ForkedChild;
 
 constexpr int kSetupFailed = 100;
 
+// A default-deny filter also denies the system calls the sanitizer runtime
+// makes in the filtered child (its own bookkeeping), so those children fail
+// for reasons that are not ours. The release build runs these tests.
+#if defined(__SANITIZE_ADDRESS__)
+#define SKIP_UNDER_SANITIZERS() GTEST_SKIP() << "default-deny filters conflict with the ASan runtime"
+#else
+#define SKIP_UNDER_SANITIZERS() (void)0
+#endif
+
 config::SeccompSyscall rule(std::vector<std::string> names, std::string action,
                             std::optional<uint32_t> errnoRet = {},
                             std::vector<config::SeccompArg> args = {}) {
@@ -98,6 +107,7 @@ TEST(Seccomp, ErrnoWithoutErrnoRetIsEperm) {
 }
 
 TEST(Seccomp, DefaultErrnoWithAnAllowList) {
+  SKIP_UNDER_SANITIZERS();
   auto program = compile(
       profile("SCMP_ACT_ERRNO", {allowExit(), rule({"getppid"}, "SCMP_ACT_ALLOW")}, EACCES));
   const pid_t parent = ::getpid();
@@ -141,6 +151,7 @@ TEST(Seccomp, TrapDeliversSigsysToTheProcess) {
 }
 
 TEST(Seccomp, LogAllowsTheSyscall) {
+  SKIP_UNDER_SANITIZERS();
   auto program =
       compile(profile("SCMP_ACT_ERRNO", {allowExit(), rule({"getppid"}, "SCMP_ACT_LOG")}));
   const pid_t parent = ::getpid();
@@ -158,6 +169,7 @@ TEST(Seccomp, TraceWithoutATracerFailsWithEnosys) {
 }
 
 TEST(Seccomp, ArgumentConditionSelectsTheCall) {
+  SKIP_UNDER_SANITIZERS();
   // podman's rule: personality(0xffffffff) only queries the persona.
   auto program = compile(profile("SCMP_ACT_ERRNO",
                                  {allowExit(), rule({"personality"}, "SCMP_ACT_ALLOW", {},
@@ -170,6 +182,7 @@ TEST(Seccomp, ArgumentConditionSelectsTheCall) {
 }
 
 TEST(Seccomp, ConditionsOnDifferentArgumentsAreAnded) {
+  SKIP_UNDER_SANITIZERS();
   auto program = compile(
       profile("SCMP_ACT_ERRNO",
               {allowExit(), rule({"getpriority"}, "SCMP_ACT_ALLOW", {},
@@ -185,6 +198,7 @@ TEST(Seccomp, ConditionsOnDifferentArgumentsAreAnded) {
 }
 
 TEST(Seccomp, ConditionsOnTheSameArgumentBecomeSeparateRules) {
+  SKIP_UNDER_SANITIZERS();
   auto program = compile(profile(
       "SCMP_ACT_ERRNO",
       {allowExit(), rule({"personality"}, "SCMP_ACT_ALLOW", {},
@@ -198,6 +212,7 @@ TEST(Seccomp, ConditionsOnTheSameArgumentBecomeSeparateRules) {
 }
 
 TEST(Seccomp, MaskedEqualComparesTheMaskedValueWithValueTwo) {
+  SKIP_UNDER_SANITIZERS();
   // (which & 0x3) == 0x1: only PRIO_PGRP (1) passes.
   auto program = compile(profile("SCMP_ACT_ERRNO",
                                  {allowExit(), rule({"getpriority"}, "SCMP_ACT_ALLOW", {},
@@ -214,6 +229,7 @@ TEST(Seccomp, MaskedEqualComparesTheMaskedValueWithValueTwo) {
 }
 
 TEST(Seccomp, OtherOperators) {
+  SKIP_UNDER_SANITIZERS();
   // getpriority(which, who): allowed when which <= 1 and who != 7 and who < 100.
   auto program = compile(
       profile("SCMP_ACT_ERRNO",
@@ -241,6 +257,7 @@ TEST(Seccomp, UnknownSyscallNamesAreSkipped) {
 }
 
 TEST(Seccomp, RuleEqualToTheDefaultActionIsSkipped) {
+  SKIP_UNDER_SANITIZERS();
   auto program =
       compileSeccomp(profile("SCMP_ACT_ERRNO", {allowExit(), rule({"mkdir"}, "SCMP_ACT_ERRNO")}));
   ASSERT_TRUE(program.ok()) << program.error().str();
@@ -254,6 +271,7 @@ TEST(Seccomp, RuleEqualToTheDefaultActionIsSkipped) {
 }
 
 TEST(Seccomp, ErrnoRetIsHonouredOnTheDefaultAndOnRules) {
+  SKIP_UNDER_SANITIZERS();
   auto program = compile(
       profile("SCMP_ACT_ERRNO", {allowExit(), rule({"mkdir"}, "SCMP_ACT_ERRNO", ENOTDIR)}, ENOSYS));
   expectExitZero(runFiltered(program, [] {
