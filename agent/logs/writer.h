@@ -1,0 +1,106 @@
+// LogWriter: appends a container's stdout/stderr to its log file, rotating
+// by size. It runs in berth-shim, one per container, on the hot path of
+// every byte the container prints (format in record.h).
+//
+// Throughput: each read() from the container's pipe becomes one record (or a
+// few, above kMaxPayload) and ONE writev: header and payload go out as they
+// are, without copying or scanning the payload for lines. Nothing is synced
+// per write; sync() is for the shim to call when the container exits.
+//
+// Rotation: when the next record would take <base>.log past maxSizeBytes,
+// the files move up (.log.1 -> .log.2 ..., the oldest dropped), the live
+// file is hard-linked as .log.1 and a fresh file is renamed over .log. So
+// <base>.log always exists, a record is never split across files, and a
+// follower holding the old file's fd reads it to its end before the new
+// <base>.log appears.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/logs/record.h"
+#include "runtime/sys/fd.h"
+#include "runtime/sys/result.h"
+
+namespace berth::agent::logs {
+
+struct WriterOptions {
+  // A file is rotated before a record would take it past this size; a
+  // single record bigger than the limit gets a file of its own. 0: never rotate.
+  uint64_t maxSizeBytes = 10 * 1024 * 1024;
+  // Files kept, the live one included (>= 1; 1 = the live file only).
+  unsigned maxFiles = 5;
+  mode_t mode = 0640;
+};
+
+class LogWriter {
+ public:
+  // Opens (or creates) <dir>/<baseName>.log for appending. Repairs what a
+  // crash may have left: a torn last record is truncated away, a file with
+  // corrupt records is rotated away (its good records stay readable), and a
+  // rotation cut short is completed.
+  static sys::Result<LogWriter> open(const std::string& dir, std::string baseName,
+                                     WriterOptions options = {});
+
+  LogWriter(LogWriter&&) noexcept = default;
+  LogWriter& operator=(LogWriter&&) noexcept = default;
+
+  // Appends one chunk of the container's output (typically one read() of
+  // its pipe) as read at `timeNs`. Empty chunks write nothing.
+  sys::Result<void> write(Stream stream, std::string_view chunk, int64_t timeNs);
+  // The same, stamped with the current CLOCK_REALTIME.
+  sys::Result<void> write(Stream stream, std::string_view chunk);
+
+  struct Pumped {
+    size_t bytes = 0;  // read and written; 0 also when a non-blocking fd had nothing
+    bool eof = false;  // the container closed its end
+  };
+  // Reads once from `fd`, the container's pipe, and writes what came as one
+  // batch. The read buffer is as big as the pipe at the first call
+  // (F_GETPIPE_SZ: 64 KiB by default, up to 1 MiB when the shim enlarges it
+  // first), so one read drains it.
+  sys::Result<Pumped> pump(int fd, Stream stream);
+
+  // fdatasync of the live file: for the shim when the container exits.
+  sys::Result<void> sync();
+
+  // Bytes in the live file.
+  uint64_t size() const { return size_; }
+
+  // The current CLOCK_REALTIME in nanoseconds.
+  static int64_t nowNs();
+
+ private:
+  LogWriter() = default;
+  sys::Result<void> recover();
+  sys::Result<void> rotate();
+  sys::Result<void> openLive(bool truncate);
+  sys::Result<void> flush();
+  sys::Result<void> writeAll(struct iovec* iov, size_t count);
+
+  sys::UniqueFd dirfd_;
+  sys::UniqueFd fd_;
+  std::string dir_;
+  std::string base_;
+  WriterOptions options_;
+  uint64_t size_ = 0;
+  // The batch being built: headers and payload views, turned into iovecs
+  // at flush time. Kept across calls so the hot path does not allocate.
+  std::vector<std::array<unsigned char, kHeaderSize>> headers_;
+  std::vector<std::string_view> payloads_;
+  std::vector<struct iovec> iov_;
+  uint64_t pending_ = 0;
+  // Allocated on the first pump() and never zero-filled: pages the reads
+  // never reach stay out of the shim's RSS.
+  std::unique_ptr<char[]> readBuf_;
+  size_t readCap_ = 0;
+};
+
+}  // namespace berth::agent::logs
