@@ -7,34 +7,13 @@
 
 #include "runtime/config/names.h"
 #include "runtime/config/validate.h"
+#include "runtime/config/field_path.h"
 
 namespace berth::runtime::config {
 namespace {
 
 using sys::Error;
 using sys::Result;
-
-std::string at(std::string_view base, std::string_view field) {
-  std::string out(base);
-  if (!out.empty()) out += '.';
-  out += field;
-  return out;
-}
-
-std::string at(std::string_view base, size_t index) {
-  return std::string(base) + "[" + std::to_string(index) + "]";
-}
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
-
-Error bad(std::string_view field, std::string_view what) {
-  std::string msg(field);
-  msg += ": ";
-  msg += what;
-  return Error::invalid(std::move(msg));
-}
 
 // ---- linux.devices ----
 
