@@ -1,7 +1,7 @@
 #!/bin/sh
 # Start-latency benchmark: `RUNTIME run` of busybox `true` from the same
 # busybox bundle (hack/mkbundle), berth-runtime and crun side by side (and
-# runc with --runc), interleaved run by run so drift on the machine hits all
+# runc with --runc), interleaved run by run in a random order so drift on the machine hits all
 # alike; N runs each (BENCH_RUNS, default 200). Reports per runtime the
 # median and p90 wall time, the median peak RSS of the runtime process and
 # the ratio to crun, plus the floor: `unshare --fork --pid --mount --uts --ipc
@@ -122,15 +122,13 @@ bench_variant() {
     "$p" --root "$T/root-$n" delete -f "warm-$n-$$" >/dev/null 2>&1
   done
 
-  # shellcheck disable=SC2086 # $active is a list of names
-  k=$(echo $active floor | wc -w)
   i=1
   while [ $i -le "$runs" ]; do
-    # Rotate who goes first, so no runtime always runs right after another.
+    # A fresh random order each round: what ran just before matters (the
+    # kernel tears network namespaces down asynchronously, and a teardown in
+    # flight slows the next clone), so no runtime may always follow the same one.
     # shellcheck disable=SC2086
-    set -- $active floor
-    shift_by=$((i % k)); j=0
-    while [ $j -lt $shift_by ]; do first=$1; shift; set -- "$@" "$first"; j=$((j + 1)); done
+    set -- $(printf '%s\n' $active floor | shuf)
     for n in "$@"; do
       if [ "$n" = floor ]; then
         # shellcheck disable=SC2086 # $floor_cmd is a command line
