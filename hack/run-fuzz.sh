@@ -5,6 +5,10 @@ set -eu
 fuzzer=$1 seeds=$2 secs=${3:-${BERTH_FUZZ_SECONDS:-20}}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Scratch files of the targets go here too, so nothing outlives the run.
+mkdir -p "$work/tmp"
+export TMPDIR="$work/tmp"
+mkdir -p "$work/corpus"
 # New inputs go to a scratch corpus; the checked-in seeds stay untouched.
-exec "$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-  -print_final_stats=1 "$work" "$seeds"
+"$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  -print_final_stats=1 "$work/corpus" "$seeds"

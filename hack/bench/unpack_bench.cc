@@ -3,11 +3,13 @@
 // each verified against its DiffID. Built and run by hack/bench/unpack.sh
 // (no CMake target: it is compiled against the build tree's static libs).
 //
-// Usage: unpack_bench LAYERS_TXT LAYERS_ROOT [--jobs N] [--durable] [--no-pipeline]
+// Usage: unpack_bench LAYERS_TXT LAYERS_ROOT [--jobs N] [--writers N] [--durable]
+//                     [--no-pipeline]
 //   LAYERS_TXT: "<blob path> <chain id> <diff id> <media type>" per line
 //   (hack/mkimage-big writes it). --jobs N unpacks N layers at once (layers
-//   are independent directories); --durable syncs each layer before it is
-//   published, as the agent does.
+//   are independent directories); --writers N sets the file-creating threads
+//   per layer (UnpackOptions::writerThreads, default 2); --durable syncs each
+//   layer before it is published, as the agent does.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -60,6 +62,9 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--durable") == 0) options.durable = true;
     if (std::strcmp(argv[i], "--no-pipeline") == 0) options.pipeline = false;
     if (std::strcmp(argv[i], "--jobs") == 0 && i + 1 < argc) jobs = std::stoul(argv[++i]);
+    if (std::strcmp(argv[i], "--writers") == 0 && i + 1 < argc) {
+      options.writerThreads = std::stoul(argv[++i]);
+    }
   }
   std::vector<Layer> layers;
   std::ifstream in(argv[1]);

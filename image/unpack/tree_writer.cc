@@ -7,9 +7,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "image/unpack/file_pool.h"
 #include "runtime/sys/fs.h"
 #include "runtime/sys/syscall.h"
 
@@ -19,6 +21,10 @@ namespace {
 // Enough for the directories a depth-first archive is filling at once.
 constexpr size_t kMaxCachedDirs = 64;
 constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+constexpr int kCreateFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+// What the pool may hold before the reading thread waits for it.
+constexpr size_t kMaxQueuedBytes = 16 << 20;
+constexpr size_t kMaxQueuedJobs = 1024;
 
 std::string quoted(const std::string& path) {
   return "\"" + path + "\"";
@@ -75,6 +81,34 @@ sys::Result<void> pwriteAll(int fd, const void* data, size_t len, int64_t offset
   return sys::ok();
 }
 
+// True when the directory holds nothing but "." and "..".
+bool isEmptyDir(int dirFd) {
+  int fd = ::openat(dirFd, ".", kDirFlags);
+  if (fd < 0) return false;
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    ::close(fd);
+    return false;
+  }
+  bool empty = true;
+  while (struct dirent* d = ::readdir(dir)) {
+    if (std::strcmp(d->d_name, ".") != 0 && std::strcmp(d->d_name, "..") != 0) {
+      empty = false;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return empty;
+}
+
+// Removes `prefix` and every path below it from a set of paths: those are
+// the range ["prefix/", "prefix0"), as '0' follows '/'. A range, not a
+// scan, so a layer replacing directories over and over stays linear.
+void erasePrefix(std::set<std::string>& paths, const std::string& prefix) {
+  paths.erase(prefix);
+  paths.erase(paths.lower_bound(prefix + "/"), paths.lower_bound(prefix + "0"));
+}
+
 // rm -rf of `name` below `parent`, without following symlinks.
 sys::Result<void> removeTreeAt(int parent, const char* name) {
   int fd = ::openat(parent, name, kDirFlags);
@@ -114,7 +148,7 @@ bool forbiddenXattr(const std::string& name) {
 }  // namespace
 
 TreeWriter::TreeWriter(sys::UniqueFd root, WriterOptions options)
-    : root_(std::move(root)),
+    : root_(std::make_shared<const sys::UniqueFd>(std::move(root))),
       options_(options),
       euid_(::geteuid()),
       egid_(::getegid()),
@@ -129,7 +163,36 @@ sys::Result<std::unique_ptr<TreeWriter>> TreeWriter::open(const std::string& des
   std::unique_ptr<TreeWriter> w(new TreeWriter(std::move(root), options));
   // Under a setgid directory new files take its group, not ours.
   w->rootSetgid_ = (st.st_mode & S_ISGID) != 0;
+  if (options.threads > 0 && isEmptyDir(w->root_->get())) {
+    TreeWriter* self = w.get();
+    w->pool_ = std::make_unique<FilePool>(
+        options.threads, kMaxQueuedBytes, kMaxQueuedJobs,
+        [self](const FileJob& job) { return self->createQueuedFile(job); });
+  }
   return w;
+}
+
+TreeWriter::~TreeWriter() = default;
+
+sys::Result<void> TreeWriter::drain() {
+  if (!pool_) return sys::ok();
+  pending_.clear();
+  return pool_->drain();
+}
+
+sys::Result<void> TreeWriter::drainIfPending(const std::string& full) {
+  if (pending_.count(full) == 0) return sys::ok();
+  return drain();
+}
+
+// A parent path through a name a worker has yet to create (a file used as
+// a directory: an error, but it must be the same error as in order).
+sys::Result<void> TreeWriter::drainIfPendingParent(const std::string& dir) {
+  if (pending_.empty()) return sys::ok();
+  for (size_t end = dir.find('/');; end = dir.find('/', end + 1)) {
+    if (pending_.count(dir.substr(0, end)) != 0) return drain();
+    if (end == std::string::npos) return sys::ok();
+  }
 }
 
 bool TreeWriter::needChown(const Entry& e) const {
@@ -153,7 +216,7 @@ sys::Result<void> TreeWriter::apply(const Entry& e, DataSource& data) {
 sys::Result<void> TreeWriter::applyAt(const Entry& e, const EntryPath& p, DataSource& data) {
   if (p.isRoot()) {
     if (e.type != EntryType::kDir) return sys::Error::invalid("the layer root must be a directory");
-    BERTH_TRY(setOwnerAndXattrs(root_.get(), e));
+    BERTH_TRY(setOwnerAndXattrs(root_->get(), e));
     deferDir("", e);
     return sys::ok();
   }
@@ -168,11 +231,12 @@ sys::Result<void> TreeWriter::applyAt(const Entry& e, const EntryPath& p, DataSo
     case WhiteoutKind::kNone:
       break;
   }
+  // A later entry of a name a worker may still be creating: in order.
+  BERTH_TRY(drainIfPending(p.full()));
   if (e.type == EntryType::kHardlink) return makeHardlink(p, e);
+  if (e.type == EntryType::kFile) return writeFile(p, e, data);
   int parent = BERTH_TRY(dirFd(p.dir));
   switch (e.type) {
-    case EntryType::kFile:
-      return writeFile(parent, p, e, data);
     case EntryType::kDir:
       return makeDir(parent, p, e);
     case EntryType::kSymlink:
@@ -183,18 +247,24 @@ sys::Result<void> TreeWriter::applyAt(const Entry& e, const EntryPath& p, DataSo
 }
 
 sys::Result<int> TreeWriter::dirFd(const std::string& dir) {
-  if (dir.empty()) return root_.get();
+  auto handle = BERTH_TRY(dirHandle(dir));
+  return handle->get();
+}
+
+sys::Result<TreeWriter::DirHandle> TreeWriter::dirHandle(const std::string& dir) {
+  if (dir.empty()) return root_;
   auto it = dirs_.find(dir);
-  if (it != dirs_.end()) return it->second.get();
-  sys::UniqueFd fd(openBeneath(root_.get(), dir));
+  if (it != dirs_.end()) return it->second;
+  BERTH_TRY(drainIfPendingParent(dir));
+  sys::UniqueFd fd(openBeneath(root_->get(), dir));
   if (!fd) {
     if (errno != ENOENT) return parentError(errno, dir);
     // Archives may omit parent directories; tar creates them, and so do we.
     fd = BERTH_TRY(walkCreating(dir));
   }
-  int raw = fd.get();
-  dirs_.emplace(dir, std::move(fd));
-  return raw;
+  auto handle = std::make_shared<const sys::UniqueFd>(std::move(fd));
+  dirs_.emplace(dir, handle);
+  return handle;
 }
 
 // mkdir -p below the root, one name at a time: each openat is given a
@@ -206,12 +276,13 @@ sys::Result<sys::UniqueFd> TreeWriter::walkCreating(const std::string& dir) {
     size_t end = dir.find('/', start);
     if (end == std::string::npos) end = dir.size();
     std::string name = dir.substr(start, end - start);
-    int at = cur ? cur.get() : root_.get();
+    int at = cur ? cur.get() : root_->get();
     int fd = ::openat(at, name.c_str(), kDirFlags);
     if (fd < 0 && errno == ENOENT) {
       if (::mkdirat(at, name.c_str(), 0755) < 0 && errno != EEXIST) {
         return sys::Error::fromErrno("create parent " + quoted(dir.substr(0, end)));
       }
+      created_.insert(dir.substr(0, end));
       fd = ::openat(at, name.c_str(), kDirFlags);
     }
     if (fd < 0) return parentError(errno, dir.substr(0, end));
@@ -239,12 +310,15 @@ void TreeWriter::forgetDirs(const std::string& prefix) {
 // directory that has become something else (a symlink, say).
 sys::Result<void> TreeWriter::removeExisting(int parent, const std::string& name,
                                              const std::string& full) {
+  // A directory being removed may hold files the workers are creating.
+  BERTH_TRY(drain());
   struct stat st {};
   if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
     if (errno == ENOENT) return sys::ok();
     return sys::Error::fromErrno("stat existing " + quoted(full));
   }
-  files_.erase(full);
+  erasePrefix(files_, full);
+  erasePrefix(created_, full);
   if (S_ISDIR(st.st_mode)) {
     forgetDirs(full);
     return removeTreeAt(parent, name.c_str()).context("replace directory " + quoted(full));
@@ -255,40 +329,82 @@ sys::Result<void> TreeWriter::removeExisting(int parent, const std::string& name
   return sys::ok();
 }
 
-sys::Result<void> TreeWriter::writeFile(int parent, const EntryPath& p, const Entry& e,
-                                        DataSource& data) {
-  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-  sys::UniqueFd fd(::openat(parent, p.name.c_str(), kFlags, e.mode & 0777));
+sys::Result<void> TreeWriter::writeFile(const EntryPath& p, const Entry& e, DataSource& data) {
+  const std::string full = p.full();
+  if (pool_ && e.size <= kMaxPooledFile && created_.count(full) == 0) {
+    return queueFile(p, e, data);
+  }
+  int parent = BERTH_TRY(dirFd(p.dir));
+  sys::UniqueFd fd(::openat(parent, p.name.c_str(), kCreateFlags, e.mode & 0777));
   if (!fd && errno == EEXIST) {
-    BERTH_TRY(removeExisting(parent, p.name, p.full()));
-    fd.reset(::openat(parent, p.name.c_str(), kFlags, e.mode & 0777));
+    BERTH_TRY(removeExisting(parent, p.name, full));
+    fd.reset(::openat(parent, p.name.c_str(), kCreateFlags, e.mode & 0777));
   }
   if (!fd) return sys::Error::fromErrno("create file");
+  BERTH_TRY(fillFile(fd.get(), e, data));
+  created_.insert(full);
+  files_.insert(full);
+  return sys::ok();
+}
+
+// The file's data is read here, in archive order, and the file created by
+// a worker. Its name exists nowhere yet (not in created_), and every later
+// operation that could meet it drains the pool first.
+sys::Result<void> TreeWriter::queueFile(const EntryPath& p, const Entry& e, DataSource& data) {
+  FileJob job;
+  job.parent = BERTH_TRY(dirHandle(p.dir));
+  job.name = p.name;
+  job.entry = e;
+  job.data.reserve(static_cast<size_t>(std::max<int64_t>(e.size, 0)));
+  const void* block;
+  size_t len;
+  int64_t offset;
+  while (BERTH_TRY(data.nextBlock(&block, &len, &offset))) {
+    job.data.append(static_cast<const char*>(block), len);
+    job.extents.emplace_back(offset, len);
+  }
+  const std::string full = p.full();
+  created_.insert(full);
+  files_.insert(full);
+  pending_.insert(full);
+  return pool_->submit(std::move(job));
+}
+
+// On a worker thread: touches nothing of the writer but its settings.
+sys::Result<void> TreeWriter::createQueuedFile(const FileJob& job) const {
+  const Entry& e = job.entry;
+  sys::UniqueFd fd(::openat(job.parent->get(), job.name.c_str(), kCreateFlags, e.mode & 0777));
+  if (!fd) return sys::Error::fromErrno("create file").context("entry " + quoted(e.path));
+  BufferedData data(job);
+  return fillFile(fd.get(), e, data).context("entry " + quoted(e.path));
+}
+
+// Content, then owner, xattrs, mode and times, all through the open file.
+sys::Result<void> TreeWriter::fillFile(int fd, const Entry& e, DataSource& data) const {
   int64_t end = 0;
   const void* block;
   size_t len;
   int64_t offset;
   while (BERTH_TRY(data.nextBlock(&block, &len, &offset))) {
-    BERTH_TRY(pwriteAll(fd.get(), block, len, offset));
+    BERTH_TRY(pwriteAll(fd, block, len, offset));
     end = offset + static_cast<int64_t>(len);
   }
   // A sparse file may end in a hole.
-  if (end < e.size && ::ftruncate(fd.get(), e.size) < 0) {
+  if (end < e.size && ::ftruncate(fd, e.size) < 0) {
     return sys::Error::fromErrno("extend sparse file");
   }
-  BERTH_TRY(setOwnerAndXattrs(fd.get(), e));
-  if (needChmod(e.mode) && ::fchmod(fd.get(), e.mode & 07777) < 0) {
+  BERTH_TRY(setOwnerAndXattrs(fd, e));
+  if (needChmod(e.mode) && ::fchmod(fd, e.mode & 07777) < 0) {
     return sys::Error::fromErrno("chmod");
   }
   const struct timespec times[2] = {e.atime, e.mtime};
-  if (::futimens(fd.get(), times) < 0) return sys::Error::fromErrno("set times");
-  files_.insert(p.full());
+  if (::futimens(fd, times) < 0) return sys::Error::fromErrno("set times");
   return sys::ok();
 }
 
 // Ownership first, then xattrs: chown clears security.capability (and the
 // setuid bits, which callers set afterwards with fchmod).
-sys::Result<void> TreeWriter::setOwnerAndXattrs(int fd, const Entry& e) {
+sys::Result<void> TreeWriter::setOwnerAndXattrs(int fd, const Entry& e) const {
   if (needChown(e) && ::fchown(fd, e.uid, e.gid) < 0) {
     return sys::Error::fromErrno("chown to " + std::to_string(e.uid) + ":" + std::to_string(e.gid));
   }
@@ -318,15 +434,17 @@ sys::Result<void> TreeWriter::makeDir(int parent, const EntryPath& p, const Entr
       }
     }
   }
+  created_.insert(full);
   auto cached = dirs_.find(full);
   int fd;
   if (cached != dirs_.end()) {
-    fd = cached->second.get();
+    fd = cached->second->get();
   } else {
     sys::UniqueFd opened(::openat(parent, p.name.c_str(), kDirFlags));
     if (!opened) return sys::Error::fromErrno("open new directory");
     fd = opened.get();
-    dirs_.emplace(full, std::move(opened));  // its children most likely come next
+    // Its children most likely come next.
+    dirs_.emplace(full, std::make_shared<const sys::UniqueFd>(std::move(opened)));
   }
   BERTH_TRY(setOwnerAndXattrs(fd, e));
   deferDir(full, e);
@@ -371,6 +489,7 @@ sys::Result<void> TreeWriter::makeSymlink(int parent, const EntryPath& p, const 
       return sys::Error::fromErrno("create symlink");
     }
   }
+  created_.insert(p.full());
   files_.insert(p.full());
   return setNameAttrs(parent, p.name, e, false);
 }
@@ -387,6 +506,7 @@ sys::Result<void> TreeWriter::makeHardlink(const EntryPath& p, const Entry& e) {
     return sys::Error::invalid("hard link target " + quoted(e.link) +
                                " is not an earlier file of this layer");
   }
+  BERTH_TRY(drainIfPending(targetFull));
   for (int attempt = 0;; ++attempt) {
     // Looked up afresh on each attempt: replacing the name may drop cached fds.
     int targetDir = BERTH_TRY(dirFd(target->dir));
@@ -395,6 +515,7 @@ sys::Result<void> TreeWriter::makeHardlink(const EntryPath& p, const Entry& e) {
     if (errno != EEXIST || attempt > 0) return sys::Error::fromErrno("link to " + quoted(e.link));
     BERTH_TRY(removeExisting(parent, p.name, full));
   }
+  created_.insert(full);
   files_.insert(full);
   return sys::ok();
 }
@@ -411,6 +532,7 @@ sys::Result<void> TreeWriter::makeNode(int parent, const EntryPath& p, const Ent
       return sys::Error::fromErrno("create device or fifo");
     }
   }
+  created_.insert(p.full());
   files_.insert(p.full());
   return setNameAttrs(parent, p.name, e, true);
 }
@@ -419,10 +541,13 @@ sys::Result<void> TreeWriter::makeNode(int parent, const EntryPath& p, const Ent
 // of the same name earlier in this layer already hides the lower one, and
 // the image-spec says a whiteout only applies to lower layers, so it stays.
 sys::Result<void> TreeWriter::makeWhiteout(const EntryPath& p, const std::string& target) {
+  const std::string full = p.dir.empty() ? target : p.dir + "/" + target;
+  BERTH_TRY(drainIfPending(full));
   int parent = BERTH_TRY(dirFd(p.dir));
   if (::mknodat(parent, target.c_str(), S_IFCHR, ::makedev(0, 0)) < 0 && errno != EEXIST) {
     return sys::Error::fromErrno("create whiteout for " + quoted(target));
   }
+  created_.insert(full);
   return sys::ok();
 }
 
@@ -436,16 +561,18 @@ sys::Result<void> TreeWriter::makeOpaque(const std::string& dir) {
 }
 
 sys::Result<void> TreeWriter::finish() {
+  BERTH_TRY(drain());
+  pool_.reset();
   // Children before parents, so a read-only parent never blocks a child.
   for (auto it = dirFixes_.rbegin(); it != dirFixes_.rend(); ++it) {
     int fd;
     sys::UniqueFd opened;
     if (it->path.empty()) {
-      fd = root_.get();
+      fd = root_->get();
     } else if (auto cached = dirs_.find(it->path); cached != dirs_.end()) {
-      fd = cached->second.get();
+      fd = cached->second->get();
     } else {
-      opened.reset(openBeneath(root_.get(), it->path));
+      opened.reset(openBeneath(root_->get(), it->path));
       // Replaced by a later non-directory entry: nothing to fix.
       if (!opened && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)) continue;
       if (!opened) return parentError(errno, it->path).context("finish directory");

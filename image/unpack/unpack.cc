@@ -171,6 +171,7 @@ sys::Result<UnpackResult> unpackLayer(int blobFd, const std::string& mediaType,
   WriterOptions wopts;
   wopts.chown = options.chown.value_or(::geteuid() == 0);
   wopts.userXattrs = options.userXattrs;
+  wopts.threads = options.writerThreads;
   auto writer = BERTH_TRY_CTX(TreeWriter::open(destDir, wopts), what);
   UnpackResult result;
   result.entries = BERTH_TRY_CTX(extractAll(stream, *writer), what);

@@ -18,7 +18,10 @@ namespace {
 
 const std::string& scratch() {
   static const std::string dir = [] {
-    std::string d = "/tmp/berth-unpack-fuzz-" + std::to_string(::getpid());
+    // libFuzzer may end with _Exit (no atexit handlers): hack/run-fuzz.sh
+    // points TMPDIR at a directory it removes itself.
+    const char* tmp = std::getenv("TMPDIR");
+    std::string d = std::string(tmp && *tmp ? tmp : "/tmp") + "/berth-unpack-fuzz-" + std::to_string(::getpid());
     (void)berth::sys::mkdirAll(d).ok();
     (void)berth::sys::writeFileAtomic(d + "/sentinel", "sentinel").ok();
     std::atexit([] { (void)berth::sys::removeAll(scratch()).ok(); });
