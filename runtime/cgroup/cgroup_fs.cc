@@ -48,17 +48,34 @@ std::optional<uint64_t> parseNumber(std::string_view text) {
 
 }  // namespace
 
-sys::Result<std::vector<std::string>> makeCgroupDirs(const std::string& dir) {
+namespace {
+
+sys::Result<std::vector<std::string>> makeCgroupDirsOnce(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0755) == 0) return std::vector<std::string>{dir};
   if (errno == EEXIST) return std::vector<std::string>{};
   if (errno != ENOENT) return sys::Error::fromErrno("mkdir " + dir);
   auto slash = dir.rfind('/');
   if (slash == std::string::npos || slash == 0) return sys::Error::fromErrno("mkdir " + dir);
-  auto created = BERTH_TRY(makeCgroupDirs(dir.substr(0, slash)));
-  if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST)
-    return sys::Error::fromErrno("mkdir " + dir);
+  auto created = BERTH_TRY(makeCgroupDirsOnce(dir.substr(0, slash)));
+  if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) return sys::Error::fromErrno("mkdir " + dir);
   created.push_back(dir);
   return created;
+}
+
+}  // namespace
+
+sys::Result<std::vector<std::string>> makeCgroupDirs(const std::string& dir) {
+  std::vector<std::string> created;
+  for (int attempt = 0;; ++attempt) {
+    auto more = makeCgroupDirsOnce(dir);
+    if (more) {
+      created.insert(created.end(), more->begin(), more->end());
+      return created;
+    }
+    // ENOENT after making the parent: a concurrent removal of the (then
+    // empty) parent won the race. Bounded, since each round makes progress.
+    if (more.error().code() != ENOENT || attempt >= 8) return std::move(more).error();
+  }
 }
 
 sys::Result<std::vector<pid_t>> readProcs(const std::string& dir) {
@@ -91,9 +108,19 @@ sys::Result<void> signalPids(const std::vector<pid_t>& pids, int signal) {
   return sys::ok();
 }
 
-sys::Result<void> removeCgroupDir(const std::string& dir) {
+sys::Result<void> removeCgroupDir(const std::string& dir, int emptyParents) {
   for (const auto& sub : subdirs(dir)) BERTH_TRY(removeCgroupDir(sub));
-  return rmdirRetrying(dir);
+  BERTH_TRY(rmdirRetrying(dir));
+  // A parent still holding another container's cgroup (EBUSY/ENOTEMPTY) or
+  // already gone ends the walk; neither is an error.
+  std::string parent = dir;
+  for (int i = 0; i < emptyParents; ++i) {
+    auto slash = parent.rfind('/');
+    if (slash == std::string::npos || slash == 0) break;
+    parent.resize(slash);
+    if (::rmdir(parent.c_str()) < 0) break;
+  }
+  return sys::ok();
 }
 
 sys::Result<std::optional<uint64_t>> readCounter(const std::string& path) {

@@ -69,4 +69,12 @@ std::string hierarchyDir(const std::string& mountpoint, const std::string& mount
   return sys::joinPath(sys::joinPath(mountpoint, own), path.path);
 }
 
+int CgroupPath::parentCount() const {
+  int components = 0;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] != '/' && (i == 0 || path[i - 1] == '/')) ++components;
+  }
+  return components > 0 ? components - 1 : 0;
+}
+
 }  // namespace berth::runtime::cgroup

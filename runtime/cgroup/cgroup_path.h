@@ -17,6 +17,10 @@ struct CgroupPath {
   bool relative = false;
   // Cleaned, never empty: "/berth/web" (absolute) or "pod/web" (relative).
   std::string path;
+
+  // How many directories above the container's own the path names ("/berth/web": 1).
+  // They are shared by containers: created on demand, removed once empty.
+  int parentCount() const;
 };
 
 // Validates and normalises cgroupsPath. Rejects ".." components (a config

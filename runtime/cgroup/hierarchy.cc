@@ -31,23 +31,6 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
   }
 }
 
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescapeOctal(std::string_view field) {
-  std::string out;
-  out.reserve(field.size());
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() &&
-        field.substr(i + 1, 3).find_first_not_of("01234567") == std::string_view::npos) {
-      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
-                               (field[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += field[i];
-    }
-  }
-  return out;
-}
-
 struct MountLine {
   std::string root, mountpoint, fstype;
   std::string_view superOptions;
@@ -60,7 +43,7 @@ sys::Result<MountLine> parseMountLine(std::string_view line) {
       dash - fields.begin() < 6) {
     return sys::Error::invalid("malformed mountinfo line: " + std::string(line));
   }
-  return MountLine{unescapeOctal(fields[3]), unescapeOctal(fields[4]), std::string(dash[1]),
+  return MountLine{sys::unescapeMountinfoField(fields[3]), sys::unescapeMountinfoField(fields[4]), std::string(dash[1]),
                    dash[3]};
 }
 

@@ -17,7 +17,8 @@ namespace {
 
 class V1Manager final : public Manager {
  public:
-  V1Manager(const Hierarchies& h, const CgroupPath& path) : layout_(h.layout), hierarchies_(h.v1) {
+  V1Manager(const Hierarchies& h, const CgroupPath& path)
+      : layout_(h.layout), hierarchies_(h.v1), parents_(path.parentCount()) {
     for (const auto& v1 : hierarchies_) {
       dirs_.push_back(hierarchyDir(v1.mountpoint, v1.mountRoot, v1.self, path));
     }
@@ -30,10 +31,8 @@ class V1Manager final : public Manager {
 
   sys::Result<void> create() override {
     for (size_t i = 0; i < hierarchies_.size(); ++i) {
-      auto created = BERTH_TRY(makeCgroupDirs(dirs_[i]));
-      if (hierarchies_[i].has("cpuset")) {
-        for (const auto& dir : created) BERTH_TRY(inheritCpuset(dir));
-      }
+      BERTH_TRY(makeCgroupDirs(dirs_[i]));
+      if (hierarchies_[i].has("cpuset")) BERTH_TRY(fillEmptyCpusets(dirs_[i]));
     }
     if (!unifiedDir_.empty()) BERTH_TRY(makeCgroupDirs(unifiedDir_));
     return sys::ok();
@@ -108,7 +107,7 @@ class V1Manager final : public Manager {
   sys::Result<void> destroy() override {
     auto members = BERTH_TRY_CTX(pids(), "destroy cgroup");
     if (!members.empty()) BERTH_TRY_CTX(killAll(SIGKILL), "destroy cgroup");
-    for (const auto& dir : allDirs()) BERTH_TRY_CTX(removeCgroupDir(dir), "destroy cgroup");
+    for (const auto& dir : allDirs()) BERTH_TRY_CTX(removeCgroupDir(dir, parents_), "destroy cgroup");
     return sys::ok();
   }
 
@@ -169,18 +168,28 @@ class V1Manager final : public Manager {
   }
 
   // A new v1 cpuset starts with no CPUs and no memory nodes, and joining it
-  // then fails with ENOSPC; it gets its parent's until apply() narrows them.
-  static sys::Result<void> inheritCpuset(const std::string& dir) {
-    auto parent = dir.substr(0, dir.rfind('/'));
-    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-      auto value = BERTH_TRY(sys::readFile(sys::joinPath(parent, file)));
-      BERTH_TRY(sys::writeFile(sys::joinPath(dir, file), value));
+  // then fails with ENOSPC; each level the cgroupsPath names gets its
+  // parent's until apply() narrows them. Every level is checked, not just the
+  // ones we made: a shared parent another container has just created may not
+  // be filled in yet.
+  sys::Result<void> fillEmptyCpusets(const std::string& dir) const {
+    std::vector<std::string> levels{dir};
+    for (int i = 0; i < parents_; ++i) levels.push_back(levels.back().substr(0, levels.back().rfind('/')));
+    for (auto level = levels.rbegin(); level != levels.rend(); ++level) {
+      auto parent = level->substr(0, level->rfind('/'));
+      for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+        auto current = BERTH_TRY(sys::readFile(sys::joinPath(*level, file)));
+        if (current.find_first_not_of(" \n") != std::string::npos) continue;
+        auto value = BERTH_TRY(sys::readFile(sys::joinPath(parent, file)));
+        BERTH_TRY(sys::writeFile(sys::joinPath(*level, file), value));
+      }
     }
     return sys::ok();
   }
 
   Layout layout_;
   std::vector<V1Hierarchy> hierarchies_;
+  int parents_;                    // shared parents the cgroupsPath names
   std::vector<std::string> dirs_;  // parallel to hierarchies_
   std::string unifiedDir_;         // hybrid only
 };

@@ -21,7 +21,8 @@ class V2Manager final : public Manager {
  public:
   V2Manager(const Hierarchies& h, const CgroupPath& path)
       : mount_(h.unifiedMount),
-        dir_(hierarchyDir(h.unifiedMount, h.unifiedRoot, h.unifiedSelf, path)) {}
+        dir_(hierarchyDir(h.unifiedMount, h.unifiedRoot, h.unifiedSelf, path)),
+        parents_(path.parentCount()) {}
 
   Layout layout() const override { return Layout::kV2; }
 
@@ -89,7 +90,7 @@ class V2Manager final : public Manager {
     auto members = BERTH_TRY_CTX(pids(), "destroy cgroup");
     if (!members.empty()) BERTH_TRY_CTX(killAll(SIGKILL), "destroy cgroup");
     dirFd_.reset();
-    return removeCgroupDir(dir_).context("destroy cgroup");
+    return removeCgroupDir(dir_, parents_).context("destroy cgroup");
   }
 
   sys::Result<Stats> stats() override {
@@ -148,6 +149,7 @@ class V2Manager final : public Manager {
 
   std::string mount_;
   std::string dir_;
+  int parents_;  // shared parents the cgroupsPath names
   sys::UniqueFd dirFd_;
 };
 

@@ -30,24 +30,6 @@ std::vector<std::string_view> splitOn(std::string_view text, char sep) {
   return out;
 }
 
-// mountinfo escapes space, tab, newline and backslash as \ooo octal.
-std::string unescapeMountinfo(std::string_view field) {
-  std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size()) {
-      int value = 0;
-      auto [ptr, ec] = std::from_chars(field.data() + i + 1, field.data() + i + 4, value, 8);
-      if (ec == std::errc() && ptr == field.data() + i + 4) {
-        out += static_cast<char>(value);
-        i += 3;
-        continue;
-      }
-    }
-    out += field[i];
-  }
-  return out;
-}
-
 size_t depth(std::string_view path) { return static_cast<size_t>(std::count(path.begin(), path.end(), '/')); }
 
 }  // namespace
@@ -189,15 +171,15 @@ std::vector<MountInfo> parseMountinfo(std::string_view text) {
     MountInfo info;
     std::from_chars(fields[0].data(), fields[0].data() + fields[0].size(), info.id);
     std::from_chars(fields[1].data(), fields[1].data() + fields[1].size(), info.parent);
-    info.root = unescapeMountinfo(fields[3]);
-    info.mountPoint = unescapeMountinfo(fields[4]);
+    info.root = sys::unescapeMountinfoField(fields[3]);
+    info.mountPoint = sys::unescapeMountinfoField(fields[4]);
     info.options = std::string(fields[5]);
     for (auto it = fields.begin() + 6; it != dash; ++it) {
       if (!info.optional.empty()) info.optional += ' ';
       info.optional += *it;
     }
     info.fsType = std::string(dash[1]);
-    info.source = unescapeMountinfo(dash[2]);
+    info.source = sys::unescapeMountinfoField(dash[2]);
     out.push_back(std::move(info));
   }
   return out;

@@ -217,6 +217,22 @@ std::string cleanPath(std::string_view path) {
   return result;
 }
 
+std::string unescapeMountinfoField(std::string_view field) {
+  auto octal = [](char c) { return c >= '0' && c <= '7'; };
+  std::string out;
+  out.reserve(field.size());
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() && octal(field[i + 1]) && octal(field[i + 2]) &&
+        octal(field[i + 3])) {
+      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 + (field[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += field[i];
+    }
+  }
+  return out;
+}
+
 std::string joinPath(std::string_view a, std::string_view b) {
   std::string out(a);
   while (!out.empty() && out.back() == '/') out.pop_back();

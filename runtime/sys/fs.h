@@ -52,6 +52,10 @@ Result<UniqueFd> mkdirAllInRoot(int rootfd, const std::string& path, mode_t mode
 // without ever going above "/" (or the start of a relative path).
 std::string cleanPath(std::string_view path);
 
+// Undoes /proc/self/mountinfo's escaping of space, tab, newline and backslash
+// (as \ooo octal); anything that is not a full octal escape stays as it is.
+std::string unescapeMountinfoField(std::string_view field);
+
 // Joins two paths with exactly one '/' between them.
 std::string joinPath(std::string_view a, std::string_view b);
 

@@ -20,10 +20,6 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
-bool isOctal(char c) {
-  return c >= '0' && c <= '7';
-}
-
 // Fills the overlay fields from the super options. Values are split on ','
 // and ':' BEFORE unescaping: the kernel escapes those characters inside
 // paths, so only the raw separators are real ones.
@@ -35,14 +31,14 @@ void parseOverlayOptions(std::string_view superOptions, MountEntry& entry) {
     std::string_view value = option.substr(eq + 1);
     if (key == "lowerdir") {
       for (std::string_view layer : split(value, ':')) {
-        entry.lowerDirs.push_back(unescapeMountField(layer));
+        entry.lowerDirs.push_back(sys::unescapeMountinfoField(layer));
       }
     } else if (key == "lowerdir+") {
-      entry.lowerDirs.push_back(unescapeMountField(value));
+      entry.lowerDirs.push_back(sys::unescapeMountinfoField(value));
     } else if (key == "upperdir") {
-      entry.upperDir = unescapeMountField(value);
+      entry.upperDir = sys::unescapeMountinfoField(value);
     } else if (key == "workdir") {
-      entry.workDir = unescapeMountField(value);
+      entry.workDir = sys::unescapeMountinfoField(value);
     }
   }
   // The kernel lists the top layer first; callers think lowest first.
@@ -51,22 +47,6 @@ void parseOverlayOptions(std::string_view superOptions, MountEntry& entry) {
 
 }  // namespace
 
-std::string unescapeMountField(std::string_view field) {
-  std::string out;
-  out.reserve(field.size());
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() && isOctal(field[i + 1]) &&
-        isOctal(field[i + 2]) && isOctal(field[i + 3])) {
-      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
-                               (field[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += field[i];
-    }
-  }
-  return out;
-}
-
 std::optional<MountEntry> parseMountInfoLine(std::string_view line) {
   // id parent major:minor root mount-point options [optional...] - fstype source super-options
   std::vector<std::string_view> fields = split(line, ' ');
@@ -74,7 +54,7 @@ std::optional<MountEntry> parseMountInfoLine(std::string_view line) {
   auto dash = std::find(fields.begin() + 6, fields.end(), std::string_view("-"));
   if (dash == fields.end() || fields.end() - dash < 4) return std::nullopt;
   MountEntry entry;
-  entry.mountPoint = unescapeMountField(fields[4]);
+  entry.mountPoint = sys::unescapeMountinfoField(fields[4]);
   entry.fsType = std::string(dash[1]);
   if (entry.fsType == "overlay") parseOverlayOptions(dash[3], entry);
   return entry;

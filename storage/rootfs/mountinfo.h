@@ -26,9 +26,6 @@ struct MountEntry {
 // Parses one mountinfo line (proc(5)); nullopt when malformed.
 std::optional<MountEntry> parseMountInfoLine(std::string_view line);
 
-// Undoes the kernel's octal escapes ("\040" for ' ', "\054" for ',', ...).
-std::string unescapeMountField(std::string_view field);
-
 // The topmost mount at `mountPoint` in this mount namespace, if any.
 sys::Result<std::optional<MountEntry>> findMount(const std::string& mountPoint);
 

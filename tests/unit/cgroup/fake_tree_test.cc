@@ -202,7 +202,7 @@ TEST_F(FakeV2, PidsStatsAndMounts) {
   EXPECT_TRUE(mounts[0].cgroup2);
 }
 
-TEST_F(FakeTree, V2CreateMakesMissingLevelsAndDestroyOfNothingIsFine) {
+TEST_F(FakeTree, V2CreateMakesMissingLevelsAndDestroyRemovesEmptyParents) {
   put("cgroup.controllers", "memory\n");
   auto m = open(Hierarchies::v2At(root_), "/a/b/c", "x");
   ASSERT_TRUE(m->create());
@@ -215,7 +215,9 @@ TEST_F(FakeTree, V2CreateMakesMissingLevelsAndDestroyOfNothingIsFine) {
   ASSERT_EQ(::rmdir((root_ + "/a/b/c").c_str()), 0);
   auto destroyed = m->destroy();
   EXPECT_TRUE(destroyed) << destroyed.error().str();
-  EXPECT_TRUE(sys::pathExists(root_ + "/a/b"));  // parents may be shared: kept
+  // The parents the path named are left empty: they go with their last container.
+  EXPECT_FALSE(sys::pathExists(root_ + "/a"));
+  EXPECT_TRUE(sys::pathExists(root_ + "/cgroup.controllers"));
 }
 
 TEST_F(FakeTree, ReopeningIsDeterministic) {
@@ -255,6 +257,13 @@ class FakeV1 : public FakeTree {
           "net_cls,net_prio/berth/c1/net_cls.classid"}) {
       put(f);
     }
+    // A fresh v1 cpuset level is empty; create() fills it from its parent.
+    // (Fake files are overwritten in place, not truncated like kernel knobs:
+    // the root's values match what apply() writes later.)
+    put("cpuset/cpuset.cpus", "1");
+    put("cpuset/cpuset.mems", "0");
+    put("cpuset/berth/cpuset.cpus");
+    put("cpuset/berth/cpuset.mems");
     for (const char* h : {"cpu,cpuacct", "cpuset", "memory", "pids", "blkio", "devices", "freezer",
                           "net_cls,net_prio", "systemd", "unified"}) {
       put(std::string(h) + "/berth/c1/cgroup.procs");

@@ -1,5 +1,6 @@
 // Reading overlay mounts back from mountinfo lines, as the kernel prints
 // them for the new mount API ("lowerdir+=" per layer) and for mount(2).
+#include "runtime/sys/fs.h"
 #include "storage/rootfs/mountinfo.h"
 
 #include <gtest/gtest.h>
@@ -42,9 +43,9 @@ TEST(MountInfo, OtherFilesystemsAndMalformedLines) {
 }
 
 TEST(MountInfo, Unescape) {
-  EXPECT_EQ(unescapeMountField("a\\040b\\011c\\012d\\134e"), "a b\tc\nd\\e");
-  EXPECT_EQ(unescapeMountField("trailing\\04"), "trailing\\04");
-  EXPECT_EQ(unescapeMountField("\\999"), "\\999");
+  EXPECT_EQ(sys::unescapeMountinfoField("a\\040b\\011c\\012d\\134e"), "a b\tc\nd\\e");
+  EXPECT_EQ(sys::unescapeMountinfoField("trailing\\04"), "trailing\\04");
+  EXPECT_EQ(sys::unescapeMountinfoField("\\999"), "\\999");
 }
 
 TEST(MountInfo, FindsRootOfThisNamespace) {

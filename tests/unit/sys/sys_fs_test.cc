@@ -125,3 +125,16 @@ TEST(MkdirAllInRoot, FollowsSymlinksOnlyInsideRoot) {
 
 }  // namespace
 }  // namespace berth::sys
+
+namespace berth::sys {
+namespace {
+
+TEST(UnescapeMountinfoField, OctalEscapesOnly) {
+  EXPECT_EQ(unescapeMountinfoField("a\\040b\\011c\\012d\\134e"), "a b\tc\nd\\e");
+  EXPECT_EQ(unescapeMountinfoField("trailing\\04"), "trailing\\04");
+  EXPECT_EQ(unescapeMountinfoField("\\999"), "\\999");
+  EXPECT_EQ(unescapeMountinfoField("/plain/path"), "/plain/path");
+}
+
+}  // namespace
+}  // namespace berth::sys
