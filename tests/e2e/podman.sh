@@ -41,8 +41,13 @@ inner() {
   e2e_expect "podman run --rm IMG echo hello" "hello" "$out"
 
   # script(1) gives podman a terminal, so -t allocates a pty in the container.
-  out=$(script -qec "timeout -k 10 60 podman --runtime '$BERTH_RUNTIME' run --rm -t --cgroup-parent '$cgparent' '$img' tty" /dev/null 2>&1) \
-    || e2e_fail "podman run -t tty: $out"
+  # timeout --foreground: without it timeout moves podman out of the
+  # terminal's foreground process group, and podman's terminal setup then
+  # stops it with SIGTTOU (a hang seen once in CI). stdin is /dev/null so
+  # script never waits on whatever stdin the test runner was given.
+  out=$(script -qec "timeout --foreground -k 10 60 podman --runtime '$BERTH_RUNTIME' run --rm -t --cgroup-parent '$cgparent' '$img' tty" /dev/null </dev/null 2>&1) \
+    || e2e_fail "podman run -t tty (exit $?): $out
+$(ps -eo pid,ppid,pgid,stat,wchan:20,args | grep -E 'podman|conmon|berth-runtime|script' | grep -v grep)"
   e2e_expect "podman run --rm -t IMG tty" "/dev/pts/0" "$out"
 
   out=$(pm run --rm --network none --cgroup-parent "$cgparent" "$img" \
