@@ -41,8 +41,21 @@ unit: all
 demo: all
 	@hack/demo.sh $(BUILD)
 
+# The binaries, the systemd unit and the socket's group "berth" (members may
+# use the berth CLI without root). Then: systemctl enable --now berthd
+SYSTEMD_DIR ?= /etc/systemd/system
 install: all
 	install -D -m 0755 $(BUILD)/runtime/berth-runtime $(DESTDIR)$(PREFIX)/bin/berth-runtime
+	install -D -m 0755 $(BUILD)/agent/berth-shim $(DESTDIR)$(PREFIX)/bin/berth-shim
+	install -D -m 0755 $(BUILD)/agent/berthd $(DESTDIR)$(PREFIX)/bin/berthd
+	install -D -m 0755 $(BUILD)/agent/berth $(DESTDIR)$(PREFIX)/bin/berth
+	install -d $(DESTDIR)$(SYSTEMD_DIR)
+	sed 's|@PREFIX@|$(PREFIX)|g' contrib/systemd/berthd.service > $(DESTDIR)$(SYSTEMD_DIR)/berthd.service
+	@if [ -z "$(DESTDIR)" ]; then \
+	  getent group berth >/dev/null || groupadd --system berth; \
+	  systemctl daemon-reload 2>/dev/null || true; \
+	  echo "installed; start it with: systemctl enable --now berthd"; \
+	fi
 
 bench: all
 	@hack/bench/run-all.sh $(BUILD)

@@ -78,10 +78,17 @@ sys::Result<void> collectBlobs(const store::ContentStore& store, const ImageGrap
 sys::Result<void> collectLayers(const std::string& root, const ImageGraph& live, const GcOptions& options,
                                 GcReport& report) {
   std::string dir = root + "/layers";
+  std::set<store::Digest> keep;
+  for (const auto& entry : options.keepLayers) {
+    std::string_view name(entry);
+    while (name.size() > 1 && name.back() == '/') name.remove_suffix(1);
+    if (name.size() != 71 || name.substr(0, 7) != "sha256:") name = name.substr(name.find_last_of('/') + 1);
+    if (auto chain = layerDirChainId(name)) keep.insert(*chain);
+  }
   auto names = BERTH_TRY(listDir(dir));
   for (const auto& name : names) {
     auto chain = layerDirChainId(name);
-    if (!chain || live.chainIds.count(*chain)) continue;
+    if (!chain || live.chainIds.count(*chain) || keep.count(*chain)) continue;
     std::string path = dir + "/" + name;
     uint64_t size = treeSize(path);
     if (!options.dryRun) BERTH_TRY(sys::removeAll(path));

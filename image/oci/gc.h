@@ -25,6 +25,10 @@ struct GcOptions {
   bool dryRun = false;  // report what would go, remove nothing
   // Temp files of writers that died are removed once this old.
   int64_t tempMaxAgeSeconds = 24 * 3600;
+  // Layer directories never removed whatever the index says, because a
+  // running container's overlay mounts them: paths ("<root>/layers/<hex>"),
+  // directory names, or chain ids ("sha256:<hex>").
+  std::vector<std::string> keepLayers;
 };
 
 struct GcReport {

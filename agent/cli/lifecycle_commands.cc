@@ -1,0 +1,193 @@
+// berth start, stop, restart, rm, update: one call per named container; the
+// name is echoed for each success (docker), failures go to stderr and make
+// the exit code 1 without stopping the others.
+#include "agent/cli/commands.h"
+#include "agent/cli/units.h"
+
+namespace berth::agent::cli {
+
+namespace {
+
+// Runs `call` for every positional; prints the name on success.
+template <class Call>
+int forEachName(Context& ctx, const ParsedArgs& args, Call call) {
+  auto client = ctx.client();
+  if (!client.ok()) return ctx.fail(client.error());
+  int code = kExitOk;
+  for (const auto& name : args.positionals()) {
+    api::CallError error;
+    if (call(**client, name, error)) {
+      ctx.out() << name << "\n";
+    } else {
+      code = ctx.fail(error);
+    }
+  }
+  return code;
+}
+
+int startAttached(Context& ctx, const ParsedArgs& args) {
+  if (args.positionals().size() != 1) {
+    return ctx.usage("start", "you cannot start and attach multiple containers at once");
+  }
+  auto client = ctx.client();
+  if (!client.ok()) return ctx.fail(client.error());
+  pb::ContainerInspectRequest inspect;
+  inspect.set_id(args.positionals()[0]);
+  auto info = (*client)->containerInspect(inspect);
+  if (!info.ok()) return ctx.fail(info.error());
+  bool tty = info->spec().tty();
+  bool stdinOpen = args.flag("interactive");
+  return attachAndStart(ctx, **client, info->summary().id(), stdinOpen, tty, kExitFailed);
+}
+
+int startCommand(Context& ctx, const ParsedArgs& args) {
+  if (args.flag("attach")) return startAttached(ctx, args);
+  return forEachName(ctx, args, [](api::Client& c, const std::string& name, api::CallError& e) {
+    pb::ContainerStartRequest request;
+    request.set_id(name);
+    auto r = c.containerStart(request);
+    if (!r.ok()) e = r.error();
+    return r.ok();
+  });
+}
+
+// -t SECS of stop and restart.
+sys::Result<std::optional<uint32_t>> stopTimeout(const ParsedArgs& args) {
+  if (!args.has("time")) return std::optional<uint32_t>();
+  auto secs = BERTH_TRY_CTX(parseInteger(args.value("time"), 0, 0xffffffff), "--time");
+  return std::optional<uint32_t>(static_cast<uint32_t>(secs));
+}
+
+int stopCommand(Context& ctx, const ParsedArgs& args) {
+  auto timeout = stopTimeout(args);
+  if (!timeout) return ctx.usage("stop", timeout.error().what());
+  return forEachName(ctx, args, [&](api::Client& c, const std::string& name, api::CallError& e) {
+    pb::ContainerStopRequest request;
+    request.set_id(name);
+    if (*timeout) request.set_timeout_seconds(**timeout);
+    auto r = c.containerStop(request);
+    if (!r.ok()) e = r.error();
+    return r.ok();
+  });
+}
+
+int restartCommand(Context& ctx, const ParsedArgs& args) {
+  auto timeout = stopTimeout(args);
+  if (!timeout) return ctx.usage("restart", timeout.error().what());
+  return forEachName(ctx, args, [&](api::Client& c, const std::string& name, api::CallError& e) {
+    pb::ContainerRestartRequest request;
+    request.set_id(name);
+    if (*timeout) request.set_timeout_seconds(**timeout);
+    auto r = c.containerRestart(request);
+    if (!r.ok()) e = r.error();
+    return r.ok();
+  });
+}
+
+int removeCommand(Context& ctx, const ParsedArgs& args) {
+  return forEachName(ctx, args, [&](api::Client& c, const std::string& name, api::CallError& e) {
+    pb::ContainerRemoveRequest request;
+    request.set_id(name);
+    request.set_force(args.flag("force"));
+    auto r = c.containerRemove(request);
+    if (!r.ok()) e = r.error();
+    return r.ok();
+  });
+}
+
+}  // namespace
+
+sys::Result<pb::ContainerUpdateRequest> buildUpdateRequest(const ParsedArgs& args) {
+  pb::ContainerUpdateRequest request;
+  if (args.has("memory")) {
+    request.set_memory_bytes(BERTH_TRY_CTX(parseSize(args.value("memory")), "--memory"));
+  }
+  if (args.has("cpus")) {
+    request.set_nano_cpus(BERTH_TRY_CTX(parseNanoCpus(args.value("cpus")), "--cpus"));
+  }
+  if (args.has("pids-limit")) {
+    request.set_pids_limit(
+        BERTH_TRY_CTX(parseInteger(args.value("pids-limit"), -1, INT64_MAX >> 2), "--pids-limit"));
+  }
+  if (args.has("restart")) {
+    *request.mutable_restart() =
+        BERTH_TRY_CTX(parseRestartPolicy(args.value("restart")), "--restart");
+  }
+  if (!args.has("memory") && !args.has("cpus") && !args.has("pids-limit") && !args.has("restart")) {
+    return sys::Error::invalid(
+        "nothing to update: give --memory, --cpus, --pids-limit or --restart");
+  }
+  return request;
+}
+
+namespace {
+
+int updateCommand(Context& ctx, const ParsedArgs& args) {
+  auto base = buildUpdateRequest(args);
+  if (!base) return ctx.usage("update", base.error().what());
+  return forEachName(ctx, args, [&](api::Client& c, const std::string& name, api::CallError& e) {
+    pb::ContainerUpdateRequest request = *base;
+    request.set_id(name);
+    auto r = c.containerUpdate(request);
+    if (!r.ok()) {
+      e = r.error();
+      return false;
+    }
+    for (const auto& w : r->warnings()) ctx.warn(w);
+    return true;
+  });
+}
+
+}  // namespace
+
+std::vector<Command> lifecycleCommands() {
+  const FlagSpec time{"time", 't', true, "SECS", "Seconds to wait before killing the container"};
+  return {
+      {"start",
+       "[OPTIONS] CONTAINER [CONTAINER...]",
+       "Start created or stopped containers",
+       {{"attach", 'a', false, "", "Attach stdout/stderr and exit with the container's code"},
+        {"interactive", 'i', false, "", "Attach stdin"}},
+       {},
+       1,
+       SIZE_MAX,
+       startCommand},
+      {"stop",
+       "[OPTIONS] CONTAINER [CONTAINER...]",
+       "Stop running containers (the stop signal, then SIGKILL)",
+       {time},
+       {},
+       1,
+       SIZE_MAX,
+       stopCommand},
+      {"restart",
+       "[OPTIONS] CONTAINER [CONTAINER...]",
+       "Restart containers",
+       {time},
+       {},
+       1,
+       SIZE_MAX,
+       restartCommand},
+      {"rm",
+       "[OPTIONS] CONTAINER [CONTAINER...]",
+       "Remove containers",
+       {{"force", 'f', false, "", "Kill and remove running containers"}},
+       {},
+       1,
+       SIZE_MAX,
+       removeCommand},
+      {"update",
+       "[OPTIONS] CONTAINER [CONTAINER...]",
+       "Change the resources of containers, live",
+       {{"memory", 'm', true, "SIZE", "Memory limit (512m, 1g; 0: unlimited)"},
+        {"cpus", 0, true, "N", "Number of CPUs (1.5; 0: unlimited)"},
+        {"pids-limit", 0, true, "N", "Process limit (-1: unlimited)"},
+        {"restart", 0, true, "POLICY", "no, always, on-failure[:N] or unless-stopped"}},
+       {},
+       1,
+       SIZE_MAX,
+       updateCommand},
+  };
+}
+
+}  // namespace berth::agent::cli

@@ -1,0 +1,69 @@
+// berth logs.
+#include "agent/cli/commands.h"
+#include "agent/cli/log_printer.h"
+#include "agent/cli/units.h"
+
+namespace berth::agent::cli {
+
+sys::Result<pb::LogsRequest> buildLogsRequest(const ParsedArgs& args, int64_t nowNs) {
+  pb::LogsRequest request;
+  request.set_id(args.positionals().at(0));
+  request.set_follow(args.flag("follow"));
+  request.set_timestamps(args.flag("timestamps"));
+  std::string tail = args.value("tail", "all");
+  if (tail != "all") {
+    request.set_tail(
+        static_cast<uint64_t>(BERTH_TRY_CTX(parseInteger(tail, 0, INT64_MAX >> 2), "--tail")));
+  }
+  if (args.has("since")) {
+    request.set_since_ns(BERTH_TRY_CTX(parseTimeArg(args.value("since"), nowNs), "--since"));
+  }
+  if (args.has("until")) {
+    request.set_until_ns(BERTH_TRY_CTX(parseTimeArg(args.value("until"), nowNs), "--until"));
+  }
+  return request;
+}
+
+namespace {
+
+int logsCommand(Context& ctx, const ParsedArgs& args) {
+  auto request = buildLogsRequest(args, ctx.io().nowNs());
+  if (!request) return ctx.usage("logs", request.error().what());
+  auto client = ctx.client();
+  if (!client.ok()) return ctx.fail(client.error());
+  LogPrinter printer(ctx.out(), ctx.err(), request->timestamps());
+  bool follow = request->follow();
+  auto ended = (*client)->logs(*request, [&](const pb::LogEntry& entry) {
+    printer.add(entry);
+    if (follow) {
+      ctx.out().flush();
+      ctx.err().flush();
+    }
+    return true;
+  });
+  printer.finish();
+  if (!ended.ok()) return ctx.fail(ended.error());
+  return kExitOk;
+}
+
+}  // namespace
+
+std::vector<Command> logsCommands() {
+  return {
+      {"logs",
+       "[OPTIONS] CONTAINER",
+       "Fetch the logs of a container",
+       {{"follow", 'f', false, "", "Follow log output"},
+        {"tail", 'n', true, "N", "Number of lines to show from the end (default: all)"},
+        {"since", 0, true, "TIME",
+         "Show logs since a time (2024-05-01T12:00:00Z, unix seconds, 10m)"},
+        {"until", 0, true, "TIME", "Show logs before a time (same forms as --since)"},
+        {"timestamps", 't', false, "", "Show timestamps"}},
+       {},
+       1,
+       1,
+       logsCommand},
+  };
+}
+
+}  // namespace berth::agent::cli

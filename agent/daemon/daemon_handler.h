@@ -1,0 +1,62 @@
+// The daemon's api::Handler: routes each call of berth.proto to the service
+// that owns it (images, the container engine, the stream modules) and logs
+// what changed the host. It holds no state of its own.
+#pragma once
+
+#include "agent/api/connection.h"
+#include "agent/engine/container_engine.h"
+#include "agent/images/image_service.h"
+#include "agent/streams/exec_session.h"
+
+namespace berth::agent::daemon {
+
+namespace pb = ::berth::api;
+
+class DaemonHandler final : public api::Handler {
+ public:
+  DaemonHandler(images::ImageService& images, engine::ContainerEngine& engine,
+                streams::ExecTools tools)
+      : images_(images), engine_(engine), tools_(std::move(tools)) {}
+
+  api::CallResult<pb::ImagePullReply> imagePull(const pb::ImagePullRequest& request,
+                                                api::StreamWriter<pb::PullProgress>& progress) override;
+  api::CallResult<pb::ImageImportReply> imageImport(const pb::ImageImportRequest& request) override;
+  api::CallResult<pb::ImageListReply> imageList(const pb::ImageListRequest& request) override;
+  api::CallResult<pb::ImageInfo> imageInspect(const pb::ImageInspectRequest& request) override;
+  api::CallResult<pb::ImageRemoveReply> imageRemove(const pb::ImageRemoveRequest& request) override;
+  api::CallResult<pb::ImagePruneReply> imagePrune(const pb::ImagePruneRequest& request) override;
+
+  api::CallResult<pb::ContainerCreateReply> containerCreate(
+      const pb::ContainerCreateRequest& request) override;
+  api::CallResult<pb::ContainerRunReply> containerRun(const pb::ContainerRunRequest& request) override;
+  api::CallResult<pb::ContainerStartReply> containerStart(
+      const pb::ContainerStartRequest& request) override;
+  api::CallResult<pb::ContainerStopReply> containerStop(
+      const pb::ContainerStopRequest& request) override;
+  api::CallResult<pb::ContainerRestartReply> containerRestart(
+      const pb::ContainerRestartRequest& request) override;
+  api::CallResult<pb::ContainerRemoveReply> containerRemove(
+      const pb::ContainerRemoveRequest& request) override;
+  api::CallResult<pb::ContainerListReply> containerList(
+      const pb::ContainerListRequest& request) override;
+  api::CallResult<pb::ContainerInfo> containerInspect(
+      const pb::ContainerInspectRequest& request) override;
+  api::CallResult<pb::ContainerUpdateReply> containerUpdate(
+      const pb::ContainerUpdateRequest& request) override;
+
+  api::CallResult<pb::StreamEnd> logs(const pb::LogsRequest& request,
+                                      api::StreamWriter<pb::LogEntry>& entries) override;
+  api::CallResult<pb::StreamEnd> stats(const pb::StatsRequest& request,
+                                       api::StreamWriter<pb::StatsBatch>& batches) override;
+  api::CallResult<pb::ExitStatus> exec(const pb::ExecStart& request, api::BidiStream& stream) override;
+  api::CallResult<pb::ExitStatus> attach(const pb::AttachStart& request,
+                                         api::BidiStream& stream) override;
+  api::CallResult<pb::ExitStatus> shell(const pb::ShellStart& request, api::BidiStream& stream) override;
+
+ private:
+  images::ImageService& images_;
+  engine::ContainerEngine& engine_;
+  streams::ExecTools tools_;
+};
+
+}  // namespace berth::agent::daemon

@@ -1,0 +1,162 @@
+// berthd's containers: made from images, each supervised by its own
+// berth-shim, recorded on disk so that a SIGKILL of berthd and a restart
+// stop no container and lose nothing.
+//
+// Where things live (daemon_paths.h): <root>/containers/<id>/ holds
+// record.json (container_record.h), bundle/config.json, the overlay rootfs
+// (upper/, work/, rootfs/) and the shim's files (logs, exit.json, shim.pid,
+// attach.sock); <run>/runtime is the runtime library's state root.
+//
+// A start: the image's layers -> storage::rootfs::prepare -> the bundle's
+// config (written at create, updated by `update`) -> the old runtime state
+// deleted (the shim never deletes) -> launchShim -> recorded running, the
+// shim's pidfd watched by the exit monitor. When a shim exits, its
+// exit.json is recorded and the restart policy (restart_policy.h) decides:
+// nothing, a restart now, or one after a backoff (RESTARTING meanwhile).
+//
+// Concurrency: connections call from many threads. One mutex guards the
+// table (ids, names, records); each container has its own operation mutex
+// that serializes start/stop/remove/update/exit handling on it. The table
+// mutex is never held across a slow step (image resolve, shim launch, a
+// stop's wait), so `berth ps` answers while a container takes 10 s to stop.
+// Lock order: a container's operation mutex, then the table mutex.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/api/status.h"
+#include "agent/engine/container_access.h"
+#include "agent/engine/container_record.h"
+#include "agent/engine/container_resources.h"
+#include "agent/engine/daemon_paths.h"
+#include "agent/engine/exit_monitor.h"
+#include "agent/engine/names.h"
+#include "agent/engine/restart_policy.h"
+#include "agent/images/image_service.h"
+#include "runtime/config/spec.h"
+
+namespace berth::agent::engine {
+
+struct EngineOptions {
+  DaemonPaths paths;
+  std::chrono::milliseconds restartBackoffStart{100};
+  std::chrono::milliseconds restartBackoffCap{30000};
+  std::chrono::seconds restartResetAfter{10};
+};
+
+class ContainerEngine : public ContainerAccess {
+ public:
+  static sys::Result<std::unique_ptr<ContainerEngine>> open(EngineOptions options,
+                                                            images::ImageService& images);
+  // Stops the monitor and workers; containers keep running.
+  ~ContainerEngine() override;
+
+  // At daemon start: loads the records, re-attaches to live shims, records
+  // the exits that happened meanwhile, cleans up what a crash left behind
+  // and restarts what should run. (The exit monitor runs from open() on.)
+  sys::Result<void> recover();
+  // Stops the monitor thread, timers and workers; containers keep running.
+  // Pending restarts are dropped: recover() of the next daemon decides again.
+  void shutdown();
+
+  api::CallResult<pb::ContainerCreateReply> create(const pb::ContainerCreateRequest& request);
+  api::CallResult<pb::ContainerRunReply> run(const pb::ContainerRunRequest& request);
+  api::CallResult<pb::ContainerStartReply> start(const pb::ContainerStartRequest& request);
+  api::CallResult<pb::ContainerStopReply> stop(const pb::ContainerStopRequest& request);
+  api::CallResult<pb::ContainerRestartReply> restart(const pb::ContainerRestartRequest& request);
+  api::CallResult<pb::ContainerRemoveReply> remove(const pb::ContainerRemoveRequest& request);
+  api::CallResult<pb::ContainerListReply> list(const pb::ContainerListRequest& request);
+  api::CallResult<pb::ContainerInfo> inspect(const pb::ContainerInspectRequest& request);
+  api::CallResult<pb::ContainerUpdateReply> update(const pb::ContainerUpdateRequest& request);
+
+  // For ImageService::setInUse.
+  images::ImageService::InUse inUse();
+
+  // ContainerAccess
+  api::CallResult<ContainerView> find(const std::string& idOrName) override;
+  api::CallResult<ContainerView> start(const std::string& idOrName) override;
+  sys::UniqueFd shimPidfd(const std::string& id) override;
+  api::CallResult<pb::ExitStatus> lastExit(const std::string& id) override;
+  std::vector<ContainerView> running() override;
+
+  // Problems met by recover() that did not stop it (a corrupt record is
+  // reported and its directory left alone).
+  std::vector<std::string> recoveryWarnings() const;
+
+ private:
+  struct Entry {
+    std::mutex op;  // serializes operations on this container
+    // Written with `op` and the table mutex held; read with either.
+    ContainerRecord record;
+    sys::UniqueFd shimPidfd;      // while running
+    uint64_t generation = 0;      // bumped at each start and user stop: stale events are ignored
+    bool restartPending = false;  // a restart is scheduled (RESTARTING)
+    bool removed = false;         // gone from the table; waiters give up
+  };
+  using EntryPtr = std::shared_ptr<Entry>;
+  // An entry found and its operation mutex held.
+  struct Locked {
+    EntryPtr entry;
+    std::unique_lock<std::mutex> lock;
+  };
+
+  ContainerEngine(EngineOptions options, images::ImageService& images);
+
+  // Lookups (container_engine.cc).
+  api::CallResult<EntryPtr> lookup(const std::string& idOrName);
+  api::CallResult<Locked> lockEntry(const std::string& idOrName);
+  EntryPtr entryById(const std::string& id);
+  ContainerView viewOf(const Entry& entry) const;
+  BackoffSettings backoff() const;
+  sys::Result<void> persist(const Entry& entry);
+  void forget(Entry& entry, const std::optional<pb::ExitStatus>& exit);
+  sys::Result<void> updateBundleResources(const std::string& id,
+                                          const runtime::config::Resources& resources);
+
+  // Create (container_create.cc).
+  api::CallResult<pb::ContainerCreateReply> createContainer(const pb::ContainerSpec& spec);
+  api::CallResult<Locked> reserve(const pb::ContainerSpec& spec, const std::string& id);
+  sys::Result<void> makeBundle(Entry& entry, const images::ResolvedImage& image);
+
+  // Start, stop, exits and restarts (container_run.cc).
+  sys::Result<void> startLocked(Entry& entry);
+  sys::Result<void> launchLocked(Entry& entry);
+  sys::Result<void> mountRootfsLocked(Entry& entry);
+  api::CallResult<void> stopLocked(Entry& entry, std::optional<uint32_t> timeoutSeconds,
+                                   bool forRestart);
+  api::CallResult<void> removeLocked(Entry& entry, bool force);
+  void watchShim(const std::string& id, uint64_t generation, sys::UniqueFd pidfd);
+  void onShimExit(const std::string& id, uint64_t generation);
+  void recordExit(Entry& entry);
+  void afterExit(const EntryPtr& entry, bool atDaemonStart);
+  void restartNow(const EntryPtr& entry);
+  void onRestartTimer(const std::string& id, uint64_t generation);
+
+  // Recovery (container_recover.cc).
+  void loadRecords();
+  void recoverEntry(const EntryPtr& entry);
+  void adoptLiveShim(Entry& entry, LiveShim shim);
+  void removeUnknownRuntimeState();
+
+  EngineOptions options_;
+  images::ImageService& images_;
+  std::unique_ptr<ExitMonitor> monitor_;
+  TaskRunner tasks_;
+
+  mutable std::mutex mu_;  // the table
+  std::map<std::string, EntryPtr> table_;
+  NameIndex names_;
+  // Exits of auto-removed containers, for lastExit() after they are gone.
+  std::deque<std::pair<std::string, pb::ExitStatus>> removedExits_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace berth::agent::engine
