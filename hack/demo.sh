@@ -1,137 +1,131 @@
 #!/bin/sh
-# The berth demo (`make demo`, after the build): a throwaway network
-# namespace plays "the node"; berth-runtime runs a busybox container in it
-# that describes itself (hostname, PID 1, mounts, capabilities, network),
-# then a detached one is shown with `state` and `list`, killed and deleted.
-# Every step prints the command it runs. Nothing is left behind: the
-# namespace, the containers, the bundle and the runtime state are removed
-# on any exit. Ends with how to use berth-runtime for real.
+# The berth demo (`make demo`, after the build). A throwaway network
+# namespace plays "the node": berthd runs inside it (with its own data root,
+# run dir, socket and cgroup parent under a temp dir, in a private mount
+# namespace), the busybox test image is imported, and the berth CLI runs a
+# container in the foreground, then a small web server that is shown
+# answering, its logs, stats, a live memory update and an exec; then stop
+# and rm. Every step prints the command it runs. Nothing is left behind: the
+# containers, berthd, the namespace, the cgroups and the temp dir are removed
+# on any exit. Ends with how to run berth for real.
 #
-# Usage: hack/demo.sh [BUILD_DIR]   (BERTH_RUNTIME overrides the binary)
+# Usage: hack/demo.sh [BUILD_DIR]   (BERTH, BERTHD override the binaries)
 set -u
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-${BERTH_BUILD_DIR:-$src/build}}
-BERTH_RUNTIME=${BERTH_RUNTIME:-$build/runtime/berth-runtime}
+case $build in /*) ;; *) build=$(pwd)/$build ;; esac
+BERTH=${BERTH:-$build/agent/berth}
+BERTHD=${BERTHD:-$build/agent/berthd}
 
 if [ -t 1 ]; then bold=$(printf '\033[1m'); dim=$(printf '\033[2m'); off=$(printf '\033[0m')
 else bold=; dim=; off=; fi
 say() { printf '\n%s==> %s%s\n' "$bold" "$*" "$off"; }
 show() { printf '%s$ %s%s\n' "$dim" "$*" "$off"; }
-# run CMD...: prints the command, then runs it; stops the demo if it fails.
-run() { show "$*"; "$@" || die "failed: $*"; }
 die() { echo "demo: $*" >&2; exit 1; }
+# b ARGS...: prints "berth ARGS", runs the CLI against the demo's berthd;
+# stops the demo when it fails.
+b() { show "berth $*"; "$BERTH" "$@" || die "failed: berth $*"; }
 
 [ "$(id -u)" = 0 ] || die "the demo creates namespaces, mounts and cgroups: run it as root"
-[ -x "$BERTH_RUNTIME" ] || die "$BERTH_RUNTIME not found: build first (make), or set BERTH_RUNTIME"
-case $BERTH_RUNTIME in /*) ;; *) BERTH_RUNTIME=$(pwd)/$BERTH_RUNTIME ;; esac
+for bin in "$BERTH" "$BERTHD"; do
+  [ -x "$bin" ] || die "$bin not found: build first (make)"
+done
 
 node=berth-demo-node-$$
-id=berth-demo-$$
+cgparent=berth-demo-$$
 T=$(mktemp -d "${TMPDIR:-/tmp}/berth-demo.XXXXXX") || die "mktemp"
-state=$T/state
-# rt ARGS...: berth-runtime, run inside the node, with its state in $T.
-rt() { nsenter --net="/run/netns/$node" "$BERTH_RUNTIME" --root "$state" "$@"; }
-# runrt ARGS...: the same, printing the command first; stops the demo on failure.
-runrt() {
-  show "nsenter --net=/run/netns/$node $(basename "$BERTH_RUNTIME") --root \$STATE $*"
-  rt "$@" || die "failed: berth-runtime $*"
-}
+BERTH_SOCKET=$T/berthd.sock
+export BERTH_SOCKET
+daemon_pid=
 
 cleanup() {
-  if [ -d "$state" ]; then
-    for c in $("$BERTH_RUNTIME" --root "$state" list -q 2>/dev/null); do
-      "$BERTH_RUNTIME" --root "$state" delete -f "$c" >/dev/null 2>&1
-    done
+  if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+    say "Cleaning up: containers, berthd, the node namespace $node, $T"
+    for c in $("$BERTH" ps -a -q 2>/dev/null); do "$BERTH" rm -f "$c" >/dev/null 2>&1; done
+    kill "$daemon_pid" 2>/dev/null
+    i=0
+    while [ $i -lt 50 ] && kill -0 "$daemon_pid" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    kill -9 "$daemon_pid" 2>/dev/null
   fi
-  if [ -e "/run/netns/$node" ]; then
-    say "Cleaning up: removing the node namespace $node and $T"
-    show "ip netns del $node"
-    ip netns del "$node"
-  fi
+  # The daemon's mount namespace died with it; these are only in case it
+  # was killed before it could remove a container.
+  for d in /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent"; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  [ -e "/run/netns/$node" ] && ip netns del "$node"
   rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
-# A reader that goes away (| head) must not skip the cleanup above.
 trap 'trap "" PIPE; exit 1' PIPE
 
-say "berth demo: runtime $BERTH_RUNTIME"
-run "$BERTH_RUNTIME" --version
+say "berth demo: $BERTH and $BERTHD"
+
 
 say "Creating 'the node': a throwaway network namespace, so the host network is never touched"
-run ip netns add "$node"
-run ip -n "$node" link set lo up
-run ip -n "$node" -brief address
+show "ip netns add $node; ip -n $node link set lo up"
+ip netns add "$node" && ip -n "$node" link set lo up || die "cannot create the namespace $node"
 
-say "Building a busybox OCI bundle (rootfs from Debian's busybox-static + config.json)"
-# The container shares the node's network namespace (only lo), and has its
-# own PID, mount, UTS, IPC and cgroup namespaces (see hack/mkbundle).
-run "$src/hack/mkbundle" "$T/bundle" -- sh /describe.sh
-cat > "$T/bundle/rootfs/describe.sh" <<'SCRIPT'
-echo "hostname:      $(hostname)"
-echo "my pid:        $$  (PID 1 of a new PID namespace)"
-echo "user:          $(id)"
-eff=0x$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
-names="CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP
-  LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER
-  SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE
-  SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP
-  MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF
-  CHECKPOINT_RESTORE"
-bit=0; caps=""
-for n in $names; do
-  [ $(( (eff >> bit) & 1 )) = 1 ] && caps="$caps $n"
-  bit=$((bit + 1))
-done
-echo "capabilities: $caps  (effective set $eff)"
-echo "no_new_privs:  $(grep NoNewPrivs /proc/self/status | cut -f2)"
-echo "root fs:       $(touch /x 2>/dev/null && echo writable || echo read-only)"
-echo "network:       $(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\n' ' ')"
-echo "mounts:"
-cut -d' ' -f1-4 /proc/self/mounts | sed 's/^/    /'
-SCRIPT
-show "cat $T/bundle/rootfs/describe.sh   # what the container will run"
-cat "$T/bundle/rootfs/describe.sh"
-show "grep -E 'args|namespaces|hostname' $T/bundle/config.json"
-grep -E '"args"|"namespaces"|"hostname"' "$T/bundle/config.json"
-printf '%s(STATE=%s: the runtime state of this demo)%s\n' "$dim" "$state" "$off"
-
-say "Running it in the foreground: berth-runtime run (create + start + wait + delete)"
-runrt run --bundle "$T/bundle" "$id-hello"
-
-say "Running a detached container (sleep 300) and asking the runtime about it"
-run "$src/hack/mkbundle" "$T/bundle-sleep" -- sleep 300
-# Its stdio goes to files, so it does not hold the demo's terminal or pipe.
-show "nsenter --net=/run/netns/$node $(basename "$BERTH_RUNTIME") --root \$STATE run -d --bundle $T/bundle-sleep $id"
-rt run -d --bundle "$T/bundle-sleep" "$id" </dev/null >"$T/sleep.out" 2>"$T/sleep.err" \
-  || die "run -d failed: $(cat "$T/sleep.err")"
-runrt state "$id"; echo
-runrt list
-pid=$(rt state "$id" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
-if [ -n "$pid" ]; then
-  show "ps -o pid,comm -p $pid   # the container's PID 1 as the host sees it"
-  ps -o pid,comm -p "$pid"
-fi
-
-say "Stopping it: sleep is PID 1 and ignores SIGTERM, so SIGKILL; then delete"
-runrt kill "$id" KILL
+say "Starting berthd in it (its own data root, run dir and socket under $T)"
+show "nsenter --net=/run/netns/$node unshare -m --propagation private berthd --root $T/root --run $T/run --socket \$BERTH_SOCKET --cgroup-parent $cgparent &"
+nsenter --net="/run/netns/$node" unshare -m --propagation private "$BERTHD" --root "$T/root" --run "$T/run" \
+  --socket "$BERTH_SOCKET" --cgroup-parent "$cgparent" --socket-group "" \
+  </dev/null 2>"$T/berthd.log" &
+daemon_pid=$!
 i=0
-while [ $i -lt 50 ] && ! rt state "$id" 2>/dev/null | grep -q '"status": *"stopped"'; do
+while [ $i -lt 100 ] && [ ! -S "$BERTH_SOCKET" ]; do
+  kill -0 "$daemon_pid" 2>/dev/null || die "berthd exited: $(cat "$T/berthd.log")"
   sleep 0.1; i=$((i + 1))
 done
-runrt state "$id"; echo
-runrt delete "$id"
-runrt list
+[ -S "$BERTH_SOCKET" ] || die "berthd did not come up: $(cat "$T/berthd.log")"
+sed 's/^/    berthd: /' "$T/berthd.log"
+b version
+
+say "Importing the busybox test image (built from Debian's busybox-static by hack/mkimage)"
+show "hack/mkimage $build/test-images"
+archive=$("$src/hack/mkimage" "$build/test-images" | sed -n 2p) || die "mkimage failed"
+b image import "$archive" localhost/busybox:demo
+b image ls
+
+say "A container in the foreground: output, and its exit code comes back"
+show "berth run --rm localhost/busybox:demo sh -c '...; exit 3'"
+"$BERTH" run --rm localhost/busybox:demo sh -c \
+  'echo "hello from $(hostname), pid $$, $(id)"; echo "network: $(ls /sys/class/net | tr "\n" " ")"; exit 3'
+echo "exit code: $?"
+
+say "A small web server in the background, limited to 64 MiB and 32 processes"
+b run -d --name web --memory 64m --pids-limit 32 localhost/busybox:demo sh -c \
+  'mkdir -p /www && echo "<h1>hello from berth</h1>" > /www/index.html && echo serving on 8080 && exec httpd -f -v -p 8080 -h /www'
+b ps
+say "It answers (asked from inside its own network namespace: the project network comes with net/)"
+i=0
+until "$BERTH" exec web wget -q -O /dev/null http://127.0.0.1:8080/ 2>/dev/null || [ $i -ge 50 ]; do
+  sleep 0.1; i=$((i + 1))
+done
+b exec web wget -q -O - http://127.0.0.1:8080/
+b logs --timestamps web
+b stats --no-stream web
+say "Raising its memory limit while it runs"
+b update --memory 128m web
+b stats --no-stream web
+
+say "Stopping and removing it (httpd is PID 1 and has no SIGTERM handler: SIGKILL after 2 s)"
+b stop -t 2 web
+b ps -a
+b rm web
 
 cleanup
 trap - EXIT
 
-say "Using berth-runtime for real"
-cat <<EOF
-  make install                       # installs /usr/local/bin/berth-runtime
-  podman --runtime /usr/local/bin/berth-runtime run --rm -it docker.io/library/busybox sh
-  ctr run --rm --runc-binary /usr/local/bin/berth-runtime docker.io/library/busybox:latest demo sh
-  berth-runtime run --bundle DIR ID  # any OCI bundle, runc's command line
-                                     # (hack/mkbundle DIR builds a busybox one)
-EOF
+say "Running berth for real"
+cat <<EOF2
+  make install                      # berthd, berth, berth-shim, berth-runtime in /usr/local/bin,
+                                    # the systemd unit berthd.service, the group "berth"
+  systemctl enable --now berthd     # the node agent (Type=notify; containers survive its restarts)
+  usermod -aG berth \$USER           # optional: use berth without root
+  berth image pull docker.io/library/nginx:latest
+  berth run -d --name web nginx     # then: berth ps, logs -f web, shell web, stats, update, rm -f web
+  berth-runtime ...                 # the OCI runtime alone: podman --runtime /usr/local/bin/berth-runtime
+Projects (berth.yaml, berth deploy) come with the projects issue.
+EOF2

@@ -3,7 +3,10 @@
 #include "runtime/container/init.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -37,6 +40,25 @@ sys::Result<void> setHostnameInChild(const config::Spec& spec) {
   if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) < 0) {
     return sys::Error::fromErrno("set domainname " + spec.domainname);
   }
+  return sys::ok();
+}
+
+// A new network namespace starts with its loopback down; crun brings it up,
+// and programs expect 127.0.0.1 to work (a container's own services talking
+// to each other, health checks). Done while we still hold CAP_NET_ADMIN.
+sys::Result<void> bringUpLoopbackInChild() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return sys::Error::fromErrno("bring up lo: socket");
+  struct ifreq request {};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  int rc = ::ioctl(fd, SIOCGIFFLAGS, &request);
+  if (rc == 0 && (request.ifr_flags & IFF_UP) == 0) {
+    request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
+    rc = ::ioctl(fd, SIOCSIFFLAGS, &request);
+  }
+  int saved = errno;
+  ::close(fd);
+  if (rc < 0) return sys::Error(saved, "bring up lo in the new network namespace");
   return sys::ok();
 }
 
@@ -77,6 +99,7 @@ sys::Result<void> prepareInChild(InitContext& ctx) {
   }
   if (ctx.newKeyring) joinNewSessionKeyringInChild();
   if (ctx.newUts) BERTH_TRY(setHostnameInChild(spec));
+  if (ctx.rootfs.newNetns) BERTH_TRY(bringUpLoopbackInChild());
   // 4. Mounts, devices: still seeing the host's paths (bind sources). On
   //    cgroup v1 this overlaps the parent's cgroup.procs writes, the first
   //    of which waits for an RCU grace period (milliseconds).

@@ -56,6 +56,12 @@ uint64_t hexField(const std::string& status, const std::string& key) {
   return std::stoull(statusField(status, key), nullptr, 16);
 }
 
+// Like crun: a new network namespace has its loopback up, so 127.0.0.1
+// works (IFF_UP = 0x1 in /sys/class/net/lo/flags; 0x8 is IFF_LOOPBACK).
+TEST_F(InsideTest, LoopbackIsUpInANewNetworkNamespace) {
+  EXPECT_EQ(runShell("cat /sys/class/net/lo/flags"), "0x9\n");
+}
+
 TEST_F(InsideTest, ProcessIsPidOne) {
   EXPECT_EQ(runShell("echo $$"), "1\n");
 }
