@@ -4,6 +4,7 @@
 #include <set>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/inspect_each.h"
 #include "agent/cli/json_views.h"
 #include "agent/cli/progress.h"
 #include "agent/cli/table_views.h"
@@ -79,22 +80,14 @@ int listCommand(Context& ctx, const ParsedArgs& args) {
 }
 
 int inspectCommand(Context& ctx, const ParsedArgs& args) {
-  auto client = ctx.client();
-  if (!client.ok()) return ctx.fail(client.error());
-  Json doc = Json::array();
-  int code = kExitOk;
-  for (const auto& ref : args.positionals()) {
-    pb::ImageInspectRequest request;
-    request.set_reference(ref);
-    auto info = (*client)->imageInspect(request);
-    if (info.ok()) {
-      doc.push_back(imageInfoJson(*info));
-    } else {
-      code = ctx.fail(info.error());
-    }
-  }
-  ctx.out() << dumpJson(doc);
-  return code;
+  return inspectEach(
+      ctx, args.positionals(),
+      [](api::Client& client, const std::string& ref) {
+        pb::ImageInspectRequest request;
+        request.set_reference(ref);
+        return client.imageInspect(request);
+      },
+      imageInfoJson);
 }
 
 int removeCommand(Context& ctx, const ParsedArgs& args) {

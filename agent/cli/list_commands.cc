@@ -1,5 +1,6 @@
 // berth ps and berth inspect.
 #include "agent/cli/commands.h"
+#include "agent/cli/inspect_each.h"
 #include "agent/cli/json_views.h"
 #include "agent/cli/table_views.h"
 #include "agent/cli/units.h"
@@ -32,22 +33,14 @@ int psCommand(Context& ctx, const ParsedArgs& args) {
 }
 
 int inspectCommand(Context& ctx, const ParsedArgs& args) {
-  auto client = ctx.client();
-  if (!client.ok()) return ctx.fail(client.error());
-  Json doc = Json::array();
-  int code = kExitOk;
-  for (const auto& name : args.positionals()) {
-    pb::ContainerInspectRequest request;
-    request.set_id(name);
-    auto info = (*client)->containerInspect(request);
-    if (info.ok()) {
-      doc.push_back(containerInfoJson(*info));
-    } else {
-      code = ctx.fail(info.error());
-    }
-  }
-  ctx.out() << dumpJson(doc);
-  return code;
+  return inspectEach(
+      ctx, args.positionals(),
+      [](api::Client& client, const std::string& name) {
+        pb::ContainerInspectRequest request;
+        request.set_id(name);
+        return client.containerInspect(request);
+      },
+      containerInfoJson);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 
 #include "agent/engine/container_engine.h"
 #include "agent/images/image_service.h"
+#include "tests/support/process_wait.h"
 
 namespace berth::tests::engine {
 
@@ -65,8 +66,6 @@ class EngineTest : public ::testing::Test {
   eng::EngineOptions options_;
 };
 
-bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s);
-bool processAlive(pid_t pid);
 // The value of a cgroup file of the container (v1 or v2 layout), trimmed.
 std::string cgroupFile(const std::string& cgroupsPath, const std::string& id,
                        const std::string& controller, const std::string& file);

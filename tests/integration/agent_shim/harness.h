@@ -20,6 +20,7 @@
 #include "agent/logs/record.h"
 #include "agent/shim/launch.h"
 #include "agent/shim/options.h"
+#include "tests/support/process_wait.h"
 
 namespace berth::tests::shim {
 
@@ -51,9 +52,7 @@ class ShimTest : public ::testing::Test {
 };
 
 bool isRoot();
-bool processAlive(pid_t pid);
 // Polls `done` every 20ms until it returns true or `timeout` passes.
-bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s);
 // "VmRSS" / "VmHWM" of a process in KiB, -1 when unknown.
 long statusKib(pid_t pid, const char* field);
 // Host pids whose cwd is `dir`.

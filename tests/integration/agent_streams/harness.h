@@ -17,6 +17,7 @@
 
 #include "agent/shim/launch.h"
 #include "tests/unit/agent_streams/fakes.h"
+#include "tests/support/process_wait.h"
 
 namespace berth::tests::streams {
 
@@ -51,7 +52,5 @@ class StreamsTest : public ::testing::Test {
   RealAccess access_;
 };
 
-bool processAlive(pid_t pid);
-bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s);
 
 }  // namespace berth::tests::streams
