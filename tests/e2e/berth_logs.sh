@@ -117,9 +117,11 @@ last-line" "$out"
   # shellcheck disable=SC2086
   set -- $kept
   [ "$1" -ge 400000 ] || e2e_fail "logs after rotation: only $1 lines kept (5 x 10 MiB hold ~500000)"
-  # Checked at the end, so that the 1 GiB check runs either way.
-  torn=
-  [ "$2" = 0 ] || torn="logs after rotation: $2 lines that are not whole lines of the output, the first: $(echo "$kept" | cut -d" " -f3-)"
+  if [ "$2" = 0 ]; then
+    e2e_log "ok: after rotation only whole lines are kept"
+  else
+    berth_fail_later "logs after rotation: $2 lines that are not whole lines of the output, the first: $(echo "$kept" | cut -d" " -f3-)"
+  fi
   berth_cli rm e2e-rotate >/dev/null 2>&1
 
   # ------------------------------------------------ 1 GiB: nothing is lost
@@ -144,13 +146,13 @@ last-line" "$out"
   [ -s "$T/big.err" ] && e2e_fail "logs -f: $(head -c 500 "$T/big.err")"
   # shellcheck disable=SC2046
   set -- $(cat "$T/big.count")
-  e2e_expect "logs -f of $mb MiB: lines (+END)" $((bytes / 1024 + 1)) "$1"
+  if [ "$1" != $((bytes / 1024 + 1)) ]; then
+    e2e_fail "logs -f of $mb MiB: $1 lines, want $((bytes / 1024 + 1)): $((bytes / 1024 + 1 - $1)) lines ($(( (bytes + 4 - $2) / 1048576 )) MiB) never reached the follower, and logs -f said nothing about it on stderr (a follower that falls more than the rotation window, 5 x 10 MiB, behind the writer misses the files rotated away meanwhile: the likely cause, seen on a loaded machine)"
+  fi
+  e2e_log "ok: logs -f of $mb MiB: lines (+END)"
   e2e_expect "logs -f of $mb MiB: bytes (+END)" $((bytes + 4)) "$2"
   wait_exited e2e-big 60
   e2e_log "ok: $mb MiB written and followed in $ms ms, nothing lost"
-
-  [ -z "$torn" ] || e2e_fail "$torn"
-  e2e_log "ok: after rotation only whole lines are kept"
 }
 
 berthd_main berth_logs body "$@"

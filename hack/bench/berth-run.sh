@@ -1,0 +1,82 @@
+#!/bin/sh
+# End-to-end start benchmark (issue 4): `berth run --rm IMAGE true` against
+# `podman run --rm IMAGE true`, each from the client's start to its exit,
+# on the same busybox image (hack/mkimage) imported into both. Target: berth
+# at most 0.3x podman's median.
+#
+# Both run in one throwaway node (hack/lib/berthd.sh: network, PID and mount
+# namespaces of their own): berthd with its own root, podman with its own
+# configuration and storage (as tests/e2e/podman.sh), cgroupfs, the runtime
+# BENCH_PODMAN_RUNTIME (crun: Debian's default; runc works too) and
+# --network none, which is what a berth container gets for now (its own
+# network namespace with loopback only). crun 1.8 refuses hybrid cgroup
+# hosts, so /sys/fs/cgroup/unified is hidden in the node
+# (BERTH_E2E_NO_UNIFIED=1), for both alike. Rounds run the two in a random
+# order (hack/bench/timeit times each run).
+#
+# Usage: hack/bench/berth-run.sh [BUILD_DIR]
+# Env:   BENCH_RUNS (30), BENCH_PODMAN_RUNTIME (crun), BERTH, BERTHD
+set -u
+
+[ -n "${1:-}" ] && [ "$1" != --inner ] && { BERTH_BUILD_DIR=$1; export BERTH_BUILD_DIR; shift; }
+. "$(cd "$(dirname "$0")/../.." && pwd)/hack/lib/berthd.sh"
+
+bench() {
+  runs=${BENCH_RUNS:-30}
+  case $runs in ''|*[!0-9]*|0) e2e_fail "BENCH_RUNS must be a positive number, not '$runs'" ;; esac
+  runtime=${BENCH_PODMAN_RUNTIME:-crun}
+  BERTHD_CLEANUP_HOOK=berthd_podman_cleanup
+  berthd_timeit
+  berthd_up
+  berthd_podman_setup "$runtime"
+
+  # shellcheck disable=SC2317 # called as ${n}_cmd
+  berth_cmd() { "$BERTH" --socket "$BERTH_SOCKET" run --rm "$BERTH_IMAGE" true; }
+  # shellcheck disable=SC2317
+  podman_cmd() { podman run --rm --network none --cgroup-parent "$PODMAN_CGROUP_PARENT" "$PODMAN_IMAGE" true; }
+  # Warm both (page cache, podman's first-run setup); a failure here is fatal.
+  for n in berth podman; do
+    i=0
+    while [ $i -lt 3 ]; do
+      ${n}_cmd >"$T/warm.out" 2>&1 || e2e_fail "$n run --rm true failed: $(cat "$T/warm.out")"
+      i=$((i + 1))
+    done
+  done
+
+  i=1
+  while [ $i -le "$runs" ]; do
+    for n in $(printf 'berth\npodman\n' | shuf); do
+      if [ "$n" = berth ]; then
+        "$TIMEIT" "$T/berth.dat" "$BERTH" --socket "$BERTH_SOCKET" run --rm "$BERTH_IMAGE" true \
+          >/dev/null 2>>"$T/berth.err"
+      else
+        "$TIMEIT" "$T/podman.dat" podman run --rm --network none \
+          --cgroup-parent "$PODMAN_CGROUP_PARENT" "$PODMAN_IMAGE" true >/dev/null 2>>"$T/podman.err"
+      fi
+    done
+    i=$((i + 1))
+  done
+
+  # shellcheck disable=SC2046
+  set -- $(bench_stats "$T/berth.dat") $(bench_stats "$T/podman.dat")
+  ratio=$(bench_ratio "$1" "$4")
+  echo "berth run --rm IMAGE true vs podman run --rm (--network none, $runtime), $runs runs each, random order"
+  echo "  berth  $("$BERTH" --version 2>/dev/null | head -n 1)"
+  echo "  podman $(podman --version), conmon $(conmon --version | head -n 1 | awk '{print $3}'), $runtime $("$runtime" --version | head -n 1 | awk '{print $3}')"
+  echo "  kernel $(uname -r), $(nproc) CPUs"
+  printf '  %-8s %10s %10s %9s\n' "" "median ms" "p90 ms" failures
+  printf '  %-8s %10s %10s %9s\n' berth "$1" "$2" "$3" podman "$4" "$5" "$6"
+  echo "  ratio berth/podman: ${ratio}x (target <= 0.30x)"
+  [ "$3" = 0 ] || echo "  berth failures: $(sort "$T/berth.err" | uniq -c | head -n 3)"
+  [ "$6" = 0 ] || echo "  podman failures: $(sort "$T/podman.err" | uniq -c | head -n 3)"
+  if [ "$ratio" != - ] && awk -v r="$ratio" 'BEGIN {exit !(r > 0.3)}'; then
+    echo "  target berth <= 0.3x podman NOT met"
+  fi
+  return 0
+}
+
+BERTH_E2E_NO_UNIFIED=${BERTH_E2E_NO_UNIFIED:-1}
+BERTHD_QUIET=1
+BERTHD_SANDBOX_SECS=${BERTHD_SANDBOX_SECS:-1800}
+export BERTH_E2E_NO_UNIFIED BERTHD_QUIET BERTHD_SANDBOX_SECS
+berthd_main berth-run bench "$@"
