@@ -7,7 +7,8 @@ BUILD_PKGS="build-essential cmake pkg-config clang clang-format clang-tidy lld
   libclang-rt-14-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libarchive-dev
   libprotobuf-dev protobuf-compiler libyaml-cpp-dev libssl-dev
-  libcurl4-openssl-dev libnftables-dev libzstd-dev libdeflate-dev libisal-dev"
+  libcurl4-openssl-dev libnftables-dev libzstd-dev libdeflate-dev libisal-dev
+  liblz4-dev libacl1-dev libbz2-dev liblzma-dev libxml2-dev nettle-dev zlib1g-dev"
 TEST_PKGS="busybox-static iproute2 util-linux procps tmux crun runc podman conmon
   catatonit containerd netavark aardvark-dns iptables uidmap skopeo umoci
   docker-registry openssl apache2-utils dnsperf hyperfine time"

@@ -233,7 +233,13 @@ sys::Result<ArchiveScan> scanArchive(const store::ContentStore& store, const std
   if (!a) return sys::Error(ENOMEM, "archive_read_new");
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
-  archive_read_support_filter_all(a.get());
+  // What `docker save`, `podman save` and `skopeo copy` write (plain tar),
+  // and what people compress them with; not every filter libarchive has
+  // (lz4, lzip, uu...), which would pull their libraries into berthd.
+  archive_read_support_filter_gzip(a.get());
+  archive_read_support_filter_zstd(a.get());
+  archive_read_support_filter_xz(a.get());
+  archive_read_support_filter_bzip2(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
     return sys::Error(archive_errno(a.get()), "open archive " + path + ": " + archive_error_string(a.get()));
   }

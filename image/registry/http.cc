@@ -1,26 +1,20 @@
 // libcurl easy-handle wrapper (see http.h).
 #include "image/registry/http.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <mutex>
+
+#include "image/registry/curl_library.h"
 
 namespace berth::image::registry {
 namespace {
-
-// curl_global_init is not thread-safe; every handle is made after it ran once.
-void globalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 // Large reads mean fewer write callbacks and fewer write(2)s for blobs.
 constexpr long kBufferSize = 512 * 1024;
 
 struct Transfer {
+  const CurlLibrary* lib;
   HttpResponse* response;
   const BodySink* sink;
   CURL* curl;
@@ -56,7 +50,7 @@ size_t onBody(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t len = size * count;
   long status = 0;
-  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  t->lib->easyGetinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
   if (t->sink != nullptr && status >= 200 && status < 300) {
     t->sinkResult = (*t->sink)(data, len);
     return t->sinkResult.ok() ? len : 0;
@@ -97,53 +91,53 @@ std::string HttpResponse::header(const std::string& lowercaseName) const {
 }
 
 HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) {
-  globalInit();
-  curl_ = curl_easy_init();
+  if (auto lib = curlLibrary(); lib) curl_ = (*lib)->easyInit();
 }
 
 HttpClient::~HttpClient() {
-  if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
+  if (curl_ != nullptr) (*curlLibrary())->easyCleanup(static_cast<CURL*>(curl_));
 }
 
 sys::Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const BodySink* sink) {
+  const CurlLibrary* lib = BERTH_TRY(curlLibrary());
   auto* curl = static_cast<CURL*>(curl_);
   if (curl == nullptr) return sys::Error::invalid("curl_easy_init failed");
   lastFailure_ = TransportFailure::kNone;
-  curl_easy_reset(curl);
+  lib->easyReset(curl);
 
   HttpResponse response;
-  Transfer transfer{&response, sink, curl, options_.maxBodyInMemory, sys::ok()};
+  Transfer transfer{lib, &response, sink, curl, options_.maxBodyInMemory, sys::ok()};
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_slist* headers = nullptr;
-  for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
+  for (const auto& h : request.headers) headers = lib->slistAppend(headers, h.c_str());
 
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for timeouts
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, options_.connectTimeoutSec);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, options_.stallTimeoutSec);
-  curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, kBufferSize);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  lib->easySetopt(curl, CURLOPT_URL, request.url.c_str());
+  if (request.method == "HEAD") lib->easySetopt(curl, CURLOPT_NOBODY, 1L);
+  lib->easySetopt(curl, CURLOPT_HTTPHEADER, headers);
+  lib->easySetopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  lib->easySetopt(curl, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for timeouts
+  lib->easySetopt(curl, CURLOPT_CONNECTTIMEOUT, options_.connectTimeoutSec);
+  lib->easySetopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  lib->easySetopt(curl, CURLOPT_LOW_SPEED_TIME, options_.stallTimeoutSec);
+  lib->easySetopt(curl, CURLOPT_BUFFERSIZE, kBufferSize);
+  lib->easySetopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  lib->easySetopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   // Redirects go to blob storage on other hosts; curl keeps our
   // Authorization header away from them (no CURLOPT_UNRESTRICTED_AUTH).
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1L : 0L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, onHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, onBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-  if (!options_.caFile.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.caFile.c_str());
+  lib->easySetopt(curl, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1L : 0L);
+  lib->easySetopt(curl, CURLOPT_MAXREDIRS, 5L);
+  lib->easySetopt(curl, CURLOPT_HEADERFUNCTION, onHeader);
+  lib->easySetopt(curl, CURLOPT_HEADERDATA, &transfer);
+  lib->easySetopt(curl, CURLOPT_WRITEFUNCTION, onBody);
+  lib->easySetopt(curl, CURLOPT_WRITEDATA, &transfer);
+  if (!options_.caFile.empty()) lib->easySetopt(curl, CURLOPT_CAINFO, options_.caFile.c_str());
   if (!options_.verifyTls) {
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+    lib->easySetopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    lib->easySetopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
   }
 
-  CURLcode code = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
+  CURLcode code = lib->easyPerform(curl);
+  lib->slistFreeAll(headers);
   if (!transfer.sinkResult.ok()) {
     lastFailure_ = TransportFailure::kAborted;
     return std::move(transfer.sinkResult).error();
@@ -156,16 +150,16 @@ sys::Result<HttpResponse> HttpClient::perform(const HttpRequest& request, const 
   if (code != CURLE_OK) {
     lastFailure_ = classify(code);
     long osErrno = 0;
-    curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &osErrno);
-    std::string detail = errbuf[0] != 0 ? errbuf : curl_easy_strerror(code);
+    lib->easyGetinfo(curl, CURLINFO_OS_ERRNO, &osErrno);
+    std::string detail = errbuf[0] != 0 ? errbuf : lib->easyStrerror(code);
     int errnoValue = static_cast<int>(osErrno);
     if (code == CURLE_OPERATION_TIMEDOUT) errnoValue = ETIMEDOUT;
     return sys::Error(lastFailure_ == TransportFailure::kUnreachable ? errnoValue : 0,
                       what + ": " + detail);
   }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  lib->easyGetinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   char* effective = nullptr;
-  curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
+  lib->easyGetinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
   if (effective != nullptr) response.effectiveUrl = effective;
   return response;
 }
