@@ -1,6 +1,8 @@
 // The berthd client: connection, hello, unary and streaming calls.
 #include "agent/api/client.h"
 
+#include <cstring>
+
 #include <sys/socket.h>
 
 #include <cstdlib>
@@ -51,12 +53,14 @@ CallError unexpected(const pb::Response& response) {
 }
 
 CallError connectError(const std::string& path, const sys::Error& error) {
+  // The path is said once: the errno's text is enough after it.
+  std::string why = error.code() != 0 ? std::strerror(error.code()) : error.what();
   if (error.code() == EACCES || error.code() == EPERM) {
-    return CallError(pb::PERMISSION_DENIED, "cannot connect to berthd at " + path + ": " +
-                                                error.str() + " (run as root or join group \"" +
-                                                kSocketGroup + "\")");
+    return CallError(pb::PERMISSION_DENIED, "cannot connect to berthd at " + path + ": " + why +
+                                                " (run as root or join group \"" + kSocketGroup +
+                                                "\")");
   }
-  return CallError(pb::UNAVAILABLE, "cannot connect to berthd at " + path + ": " + error.str() +
+  return CallError(pb::UNAVAILABLE, "cannot connect to berthd at " + path + ": " + why +
                                         " (is berthd running? set --socket or BERTH_SOCKET)");
 }
 
