@@ -3,12 +3,16 @@
 // line of one stream is never cut by a line of the other), an RFC 3339
 // prefix per line with --timestamps.
 //
-// An entry's data is one line without its '\n' (agent/logs LogLine); a
-// trailing '\n' is tolerated and not doubled.
+// An entry's data is lines of one stream and time, each ended by '\n'
+// (agent/streams/log_stream.h), the last without it when the entry is
+// partial; an older berthd's entry is one line without its '\n'. An entry
+// of stream OUTPUT_UNSPECIFIED is berthd's notice that lines are missing:
+// printed to stderr as "berth: logs: <text>".
 #pragma once
 
 #include <iosfwd>
 #include <string>
+#include <string_view>
 
 #include "agent/api/status.h"
 
@@ -32,6 +36,7 @@ class LogPrinter {
     bool open = false;
   };
   void print(std::ostream& stream, const Pending& line, bool newline);
+  void printLines(std::ostream& stream, int64_t timeNs, std::string_view lines);
 
   std::ostream& out_;
   std::ostream& err_;

@@ -85,6 +85,11 @@ sys::Result<void> LineFormatter::flushBuffer() {
 }
 
 sys::Result<void> LineFormatter::add(const LogLine& line) {
+  if (line.gap) {
+    // Lines are missing here: what is held will not be completed.
+    BERTH_TRY(flush());
+    return emit(Stream::kStderr, line.timeNs, false, "berth: logs: ", line.bytes, true);
+  }
   StreamState& st = state(line.stream);
   if (line.partial) {
     if (st.held.empty() && !st.midLine) st.timeNs = line.timeNs;

@@ -3,6 +3,7 @@
 // with --timestamps an RFC 3339 prefix ("2024-05-01T12:00:00.123456789Z ")
 // per line. Partial pieces of a line (reader.h) are joined before the line
 // is printed, so a line of one stream is never cut by lines of the other.
+// A gap notice of the reader is printed to stderr as "berth: logs: <text>".
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // readLogs: the chain of log files read oldest to newest, with --tail,
-// --since and --follow. Following waits on inotify for the log directory,
-// so it sees appends to the live file and its replacement by rotation.
+// --since and --follow. Following waits on inotify for the log directory
+// to see appends; a ChainWatcher hands it the files rotation creates.
 #include "agent/logs/reader.h"
 
 #include <fcntl.h>
@@ -15,7 +15,9 @@
 #include <memory>
 #include <vector>
 
+#include "agent/logs/chain_watcher.h"
 #include "agent/logs/files.h"
+#include "agent/logs/writer.h"
 #include "agent/logs/scanner.h"
 #include "runtime/sys/fd.h"
 
@@ -52,6 +54,14 @@ bool readable(int fd) {
   return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
 }
 
+// Per stream: whether the next record may begin with the rest of a line
+// whose beginning this reader never saw.
+enum class Orphan : uint8_t {
+  kNo,        // the reader saw the line's beginning (or starts at a line)
+  kCheck,     // unknown yet: the record's flags decide
+  kDropping,  // inside such a fragment: dropped up to its '\n'
+};
+
 class Reader {
  public:
   Reader(const ReadOptions& options, const LineSink& sink) : options_(options), sink_(sink) {}
@@ -72,10 +82,13 @@ class Reader {
   sys::Result<Position> sinceStart();
   sys::Result<void> drainFile();
   sys::Result<void> drainAll();
-  sys::Result<bool> rotatedAway();
+  sys::Result<bool> nextFile();
   sys::Result<void> follow();
   sys::Result<void> waitForChange();
   void startFile(size_t index, uint64_t offset);
+  std::string_view dropOrphan(const RecordHeader& h, std::string_view payload);
+  void checkOrphans(bool oldFormatMayContinue);
+  void reportGap(uint64_t files);
 
   const ReadOptions& options_;
   const LineSink& sink_;
@@ -85,7 +98,13 @@ class Reader {
   std::vector<ChainFile> chain_;
   size_t current_ = 0;
   std::unique_ptr<RecordScanner> scanner_;
+  std::unique_ptr<ChainWatcher> watcher_;
   size_t skip_ = 0;  // bytes to skip of the next record's payload
+  Orphan orphan_[2] = {Orphan::kNo, Orphan::kNo};
+  // Records of older writers (no continuation flags) checked for an orphan
+  // are assumed to continue a line: their file came out of a rotation.
+  bool oldFormatMayContinue_ = false;
+  std::string gapText_;
   bool stopped_ = false;
   bool dirGone_ = false;
 };
@@ -103,8 +122,11 @@ sys::Result<void> Reader::run(const std::string& dir, std::string_view base) {
     if (::inotify_add_watch(inotify_.get(), dir.c_str(), mask) < 0) {
       return sys::Error::fromErrno("watch log directory " + dir);
     }
+    watcher_ = BERTH_TRY(
+        ChainWatcher::start(dir, dirfd_.get(), base_, options_.maxHeldFiles, &chain_));
+  } else {
+    chain_ = BERTH_TRY(openChain(dirfd_.get(), base_));
   }
-  chain_ = BERTH_TRY(openChain(dirfd_.get(), base_));
   Position start;
   if (options_.tailLines) {
     start = BERTH_TRY(tailStart(*options_.tailLines));
@@ -114,6 +136,13 @@ sys::Result<void> Reader::run(const std::string& dir, std::string_view base) {
   if (!chain_.empty()) {
     startFile(start.file, start.offset);
     skip_ = start.skip;
+    // Reading from the start of a file whose predecessor is not read: its
+    // first record may be the rest of a line rotated away. For files of
+    // older writers that is only assumed of the oldest file, when it was
+    // rotated (a first file, .log, starts at a line).
+    if (start.offset == 0 && start.skip == 0) {
+      checkOrphans(start.file == 0 && chain_[0].index > 0);
+    }
   }
   BERTH_TRY(drainAll());
   if (!options_.follow || stopped_) return sys::ok();
@@ -214,6 +243,28 @@ sys::Result<Position> Reader::afterNewline(size_t file, uint64_t target) {
   return Position{file, 0, 0};  // the file changed under us: its beginning
 }
 
+void Reader::checkOrphans(bool oldFormatMayContinue) {
+  orphan_[0] = orphan_[1] = Orphan::kCheck;
+  oldFormatMayContinue_ = oldFormatMayContinue;
+}
+
+// The part of a record's payload that is not the rest of a line whose
+// beginning this reader never saw.
+std::string_view Reader::dropOrphan(const RecordHeader& h, std::string_view payload) {
+  Orphan& state = orphan_[h.stream == Stream::kStderr ? 1 : 0];
+  if (state == Orphan::kNo) return payload;
+  if (state == Orphan::kCheck) {
+    bool continues = h.marksContinuation() ? h.continuesLine() : oldFormatMayContinue_;
+    state = continues ? Orphan::kDropping : Orphan::kNo;
+    if (!continues) return payload;
+  }
+  const void* nl = std::memchr(payload.data(), '\n', payload.size());
+  if (nl == nullptr) return {};  // the fragment goes on in the next record
+  state = Orphan::kNo;
+  payload.remove_prefix(static_cast<size_t>(static_cast<const char*>(nl) - payload.data()) + 1);
+  return payload;
+}
+
 // Hands out the records of the current file up to its end (or its torn tail).
 sys::Result<void> Reader::drainFile() {
   RecordHeader h;
@@ -226,27 +277,45 @@ sys::Result<void> Reader::drainFile() {
       skip_ = 0;
     }
     if (h.timeNs < options_.sinceNs || payload.empty()) continue;
+    payload = dropOrphan(h, payload);
+    if (payload.empty()) continue;
     if (!splitLines(h, payload, sink_)) stopped_ = true;
   }
   return sys::ok();
 }
 
-// True when <base>.log is no longer the file being read: it was rotated
-// (or it has just been created, for a follower that started before it).
-sys::Result<bool> Reader::rotatedAway() {
-  std::string live = logFileName(base_, 0);
-  struct stat st {};
-  if (::fstatat(dirfd_.get(), live.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return false;  // not created yet, or removed: wait
-    return sys::Error::fromErrno("stat log file " + live);
-  }
-  return chain_.empty() || !chain_[current_].sameFile(st);
+void Reader::reportGap(uint64_t files) {
+  gapText_ = gapMessage(files);
+  LogLine line;
+  line.timeNs = LogWriter::nowNs();
+  line.stream = Stream::kStderr;
+  line.bytes = gapText_;
+  line.gap = true;
+  if (!sink_(line)) stopped_ = true;
 }
 
-// Reads to the end of the chain. The writer finishes a file before the new
-// <base>.log appears, so once rotation is seen, one more drain of the old
-// file gets all of it; then the chain is opened anew and reading goes on
-// with the file after ours.
+// Moves a follower to the file after the current one once the watcher has
+// it: the writer finished ours before it created that one, so one more
+// drain of ours first gets all of it. False when there is none yet.
+sys::Result<bool> Reader::nextFile() {
+  auto next = BERTH_TRY(watcher_->takeNext());
+  if (!next) return false;
+  if (!chain_.empty()) BERTH_TRY(drainFile());
+  if (stopped_) return false;
+  if (next->lostBefore > 0) {
+    reportGap(next->lostBefore);
+    if (stopped_) return false;
+  }
+  if (!next->file.fd) return !chain_.empty();  // only the gap: ours is still the newest known
+  chain_.clear();  // closes the files read: their space goes back to the disk
+  chain_.push_back(std::move(next->file));
+  startFile(0, 0);
+  if (next->lostBefore > 0) checkOrphans(true);
+  return true;
+}
+
+// Reads to the end of the chain, then (following) on into the files the
+// watcher found since.
 sys::Result<void> Reader::drainAll() {
   while (!stopped_) {
     if (!chain_.empty()) BERTH_TRY(drainFile());
@@ -255,24 +324,7 @@ sys::Result<void> Reader::drainAll() {
       startFile(current_ + 1, 0);  // what follows a torn tail is skipped
       continue;
     }
-    if (!options_.follow || !BERTH_TRY(rotatedAway())) break;
-    if (!chain_.empty()) BERTH_TRY(drainFile());
-    std::vector<ChainFile> fresh = BERTH_TRY(openChain(dirfd_.get(), base_));
-    if (fresh.empty()) break;
-    // Continue with our file in the new view (its records are all read),
-    // which moves on to the files after it. Not found: we fell more than
-    // maxFiles rotations behind and the files between were deleted; go on
-    // with the oldest that is left.
-    size_t index = 0;
-    uint64_t offset = 0;
-    for (size_t i = 0; !chain_.empty() && i < fresh.size(); ++i) {
-      if (fresh[i].ino == chain_[current_].ino && fresh[i].dev == chain_[current_].dev) {
-        index = i;
-        offset = scanner_->offset();
-      }
-    }
-    chain_ = std::move(fresh);
-    startFile(index, offset);
+    if (!watcher_ || !BERTH_TRY(nextFile())) break;
   }
   return sys::ok();
 }
@@ -281,11 +333,14 @@ sys::Result<void> Reader::drainAll() {
 // exits. A removed directory sends no event while we hold it open (the
 // inode outlives the rmdir), so the wait also wakes every second to look.
 sys::Result<void> Reader::waitForChange() {
-  struct pollfd fds[3] = {
-      {inotify_.get(), POLLIN, 0}, {options_.cancelFd, POLLIN, 0}, {options_.exitedFd, POLLIN, 0}};
-  int n = ::poll(fds, 3, kDirCheckMs);  // negative fds are ignored by poll
+  struct pollfd fds[4] = {{inotify_.get(), POLLIN, 0},
+                          {options_.cancelFd, POLLIN, 0},
+                          {options_.exitedFd, POLLIN, 0},
+                          {watcher_->wakeFd(), POLLIN, 0}};
+  int n = ::poll(fds, 4, kDirCheckMs);  // negative fds are ignored by poll
   if (n < 0 && errno != EINTR) return sys::Error::fromErrno("wait for log changes");
   if (n > 0 && fds[1].revents != 0) stopped_ = true;
+  if (n > 0 && fds[3].revents != 0) watcher_->clearWake();
   if (n > 0 && fds[0].revents != 0) {
     // The events only say "something changed": drop them.
     char buf[4096];
@@ -303,6 +358,8 @@ sys::Result<void> Reader::follow() {
     // Look at the exit signal before the drain: the writer wrote its last
     // record before exiting, so the drain after seeing the exit gets it.
     bool exited = dirGone_ || readable(options_.exitedFd);
+    // Every file the writer created is then known before the last drain.
+    if (exited) BERTH_TRY(watcher_->sync());
     BERTH_TRY(drainAll());
     if (exited || stopped_) break;
     if (options_.onIdle) options_.onIdle();
@@ -312,6 +369,12 @@ sys::Result<void> Reader::follow() {
 }
 
 }  // namespace
+
+std::string gapMessage(uint64_t files) {
+  std::string n = std::to_string(files);
+  return files == 1 ? "1 rotated log file was deleted before it could be read: lines are missing here"
+                    : n + " rotated log files were deleted before they could be read: lines are missing here";
+}
 
 bool splitLines(const RecordHeader& header, std::string_view payload, const LineSink& sink) {
   LogLine line;

@@ -6,6 +6,16 @@
 // one line without its '\n', or, with `partial` set, a piece of a line that
 // goes on in a later piece of the same stream (a container that wrote it in
 // pieces, or a line longer than a record). LineFormatter joins the pieces.
+//
+// A line whose beginning is no longer in the log (a line longer than the
+// writer's rotation slack, split across files, whose first part was rotated
+// away; or a file of an older writer that rotated mid-line) is never handed
+// out as a line: the fragment up to its '\n' is dropped.
+//
+// A follower opens each rotated file as it appears (chain_watcher.h), so it
+// reads every line however far behind the writer it falls. If files were
+// deleted before it could open them anyway, it says so with a `gap` line in
+// the order of the lines, never silently.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +34,9 @@ struct LogLine {
   Stream stream = Stream::kStdout;
   std::string_view bytes;  // without the '\n'; valid only during the call
   bool partial = false;    // no '\n' ended this piece
+  // Not the container's: the reader's notice that lines are missing here
+  // (bytes is the message, stream kStderr, timeNs when it was noticed).
+  bool gap = false;
 };
 
 // Receives the lines in order; returns false to stop reading.
@@ -47,7 +60,14 @@ struct ReadOptions {
   // Called by a follower each time it is about to wait: the moment to flush
   // output (LineFormatter::flush) so a prompt without '\n' shows up.
   std::function<void()> onIdle;
+  // A follower holds at most this many rotated files open that it has not
+  // read yet (an unlinked file keeps its disk space while open); past that
+  // the oldest is given up and reported as a gap.
+  size_t maxHeldFiles = 128;
 };
+
+// The text of a gap line for `files` files that could not be read.
+std::string gapMessage(uint64_t files);
 
 // Reads the log <dir>/<baseName>.log and its rotated files. A missing log
 // is empty (a follower waits for it to appear); a torn or corrupt tail of a

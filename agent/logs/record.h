@@ -10,7 +10,14 @@
 //       12    1 stream     1 = stdout, 2 = stderr
 //       13    1 flags      bit 0 kFlagEndsMidLine: the payload's last byte is not
 //                          '\n' (the line goes on in a later record of the same
-//                          stream); other bits are reserved and must be 0
+//                          stream)
+//                          bit 1 kFlagContinuesLine: the payload's first byte
+//                          continues a line begun in an earlier record of the
+//                          same stream
+//                          bit 2 kFlagMarksContinuation: bit 1 is meaningful (set
+//                          on every record by current writers; files of older
+//                          writers have neither bit 1 nor bit 2)
+//                          other bits are reserved and must be 0
 //       14    1 magic      0xB7, never 0: a zero-filled tail (delayed allocation
 //                          after a power cut) is not mistaken for a record
 //       15    1 check      checkByte() over bytes 0..14
@@ -23,9 +30,15 @@
 // at '\n' by the readers instead (memchr, at memory speed), which hand out
 // {timestamp, stream, line bytes, partial} per line; a line's timestamp is
 // that of the read that completed it. A read bigger than kMaxPayload becomes
-// several records. A line may span records and files (a long line, or a
-// container that writes a line in pieces); readers mark such pieces partial
-// and the formatter joins them.
+// several records. A line may span records (a long line, or a container
+// that writes a line in pieces); readers mark such pieces partial and the
+// formatter joins them.
+//
+// Rotation (writer.h) happens at line boundaries, so a file starts with the
+// beginning of a line, except after a line longer than the writer's bound.
+// Such a file starts with a record flagged kFlagContinuesLine whose first
+// line is a fragment: when a reader has not read the line's beginning (it
+// was rotated away) it drops the fragment instead of presenting it as a line.
 //
 // Crash safety: records are appended with one write per batch and never
 // rewritten, so a power cut can only tear the LAST record of the live file:
@@ -50,7 +63,9 @@ inline constexpr size_t kHeaderSize = 16;
 inline constexpr size_t kMaxPayload = 64 * 1024 - kHeaderSize;
 inline constexpr uint8_t kMagic = 0xB7;
 inline constexpr uint8_t kFlagEndsMidLine = 0x01;
-inline constexpr uint8_t kKnownFlags = kFlagEndsMidLine;
+inline constexpr uint8_t kFlagContinuesLine = 0x02;
+inline constexpr uint8_t kFlagMarksContinuation = 0x04;
+inline constexpr uint8_t kKnownFlags = kFlagEndsMidLine | kFlagContinuesLine | kFlagMarksContinuation;
 
 struct RecordHeader {
   uint32_t length = 0;
@@ -59,6 +74,9 @@ struct RecordHeader {
   uint8_t flags = 0;
 
   bool endsMidLine() const { return (flags & kFlagEndsMidLine) != 0; }
+  // False for records of older writers, which did not mark continuations.
+  bool marksContinuation() const { return (flags & kFlagMarksContinuation) != 0; }
+  bool continuesLine() const { return (flags & kFlagContinuesLine) != 0; }
 };
 
 // Writes the 16 header bytes for `h` into `out`.

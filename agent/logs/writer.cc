@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "agent/logs/files.h"
 #include "agent/logs/scanner.h"
@@ -85,7 +86,11 @@ sys::Result<void> LogWriter::recover() {
   std::string_view payload;
   for (;;) {
     auto status = BERTH_TRY(scanner.next(&header, &payload));
-    if (status == RecordScanner::Status::kRecord) continue;
+    if (status == RecordScanner::Status::kRecord) {
+      // What follows continues the line a stream left unfinished.
+      midLine(header.stream) = header.endsMidLine();
+      continue;
+    }
     if (status == RecordScanner::Status::kEnd) return sys::ok();
     if (status == RecordScanner::Status::kIncomplete) {
       // A torn last record: cut it off so new records follow good ones.
@@ -135,28 +140,69 @@ sys::Result<void> LogWriter::write(Stream stream, std::string_view chunk) {
   return write(stream, chunk, nowNs());
 }
 
+LogWriter::Plan LogWriter::plan(Stream stream, std::string_view payload) const {
+  uint64_t fileSize = size_ + pending_;
+  uint64_t limit = options_.maxSizeBytes;
+  if (limit == 0 || fileSize == 0 || fileSize + kHeaderSize + payload.size() <= limit) {
+    return {payload.size(), false, false};
+  }
+  // A '\n' of this stream is a line boundary only if the other stream is
+  // not in the middle of a line too.
+  bool otherMid = midLine(stream == Stream::kStdout ? Stream::kStderr : Stream::kStdout);
+  auto roomBelow = [&](uint64_t bound) -> size_t {
+    uint64_t used = fileSize + kHeaderSize;
+    return bound > used ? static_cast<size_t>(std::min<uint64_t>(bound - used, payload.size())) : 0;
+  };
+  if (!otherMid) {
+    // Fill the file up to the last line end that fits (a memrchr per
+    // rotation, not per record).
+    size_t room = roomBelow(limit);
+    const void* nl = room > 0 ? ::memrchr(payload.data(), '\n', room) : nullptr;
+    if (nl != nullptr) return {static_cast<size_t>(static_cast<const char*>(nl) - payload.data()) + 1, false, true};
+    if (!midLine(stream)) return {payload.size(), true, false};
+  }
+  // In the middle of a line: finish it in this file, within the slack.
+  uint64_t bound = limit + options_.lineSlackBytes;
+  size_t room = roomBelow(bound);
+  if (!otherMid && room > 0) {
+    if (const void* nl = std::memchr(payload.data(), '\n', room)) {
+      return {static_cast<size_t>(static_cast<const char*>(nl) - payload.data()) + 1, false, true};
+    }
+  }
+  if (fileSize + kHeaderSize + payload.size() <= bound) return {payload.size(), false, false};
+  return {payload.size(), true, false};  // a line longer than the slack: split it here
+}
+
+void LogWriter::append(Stream stream, std::string_view payload, int64_t timeNs) {
+  RecordHeader h;
+  h.length = static_cast<uint32_t>(payload.size());
+  h.timeNs = timeNs;
+  h.stream = stream;
+  bool& mid = midLine(stream);
+  h.flags = kFlagMarksContinuation | (mid ? kFlagContinuesLine : 0) |
+            (payload.back() == '\n' ? 0 : kFlagEndsMidLine);
+  mid = h.endsMidLine();
+  if (headers_.size() <= payloads_.size()) headers_.resize(payloads_.size() + 1);
+  encodeHeader(h, headers_[payloads_.size()].data());
+  payloads_.push_back(payload);
+  pending_ += kHeaderSize + payload.size();
+}
+
 sys::Result<void> LogWriter::write(Stream stream, std::string_view chunk, int64_t timeNs) {
   payloads_.clear();
   pending_ = 0;
   while (!chunk.empty()) {
-    std::string_view payload = chunk.substr(0, kMaxPayload);
-    chunk.remove_prefix(payload.size());
-    uint64_t recordSize = kHeaderSize + payload.size();
-    uint64_t fileSize = size_ + pending_;
-    if (options_.maxSizeBytes > 0 && fileSize > 0 &&
-        fileSize + recordSize > options_.maxSizeBytes) {
+    Plan p = plan(stream, chunk.substr(0, kMaxPayload));
+    if (p.rotateBefore) {
       BERTH_TRY(flush());
       BERTH_TRY_CTX(rotate(), "rotate log " + base_ + " in " + dir_);
     }
-    RecordHeader h;
-    h.length = static_cast<uint32_t>(payload.size());
-    h.timeNs = timeNs;
-    h.stream = stream;
-    h.flags = payload.back() == '\n' ? 0 : kFlagEndsMidLine;
-    if (headers_.size() <= payloads_.size()) headers_.resize(payloads_.size() + 1);
-    encodeHeader(h, headers_[payloads_.size()].data());
-    payloads_.push_back(payload);
-    pending_ += recordSize;
+    append(stream, chunk.substr(0, p.take), timeNs);
+    chunk.remove_prefix(p.take);
+    if (p.rotateAfter) {
+      BERTH_TRY(flush());
+      BERTH_TRY_CTX(rotate(), "rotate log " + base_ + " in " + dir_);
+    }
   }
   return flush();
 }

@@ -13,6 +13,14 @@
 // <base>.log always exists, a record is never split across files, and a
 // follower holding the old file's fd reads it to its end before the new
 // <base>.log appears.
+//
+// Rotation happens only at a line boundary (no stream is in the middle of a
+// line), so every file begins with whole lines: the payload that would
+// cross the limit is cut after its last '\n' that fits; with none, a file
+// at a boundary rotates before the record, and a file in the middle of a
+// line may grow past the limit by up to lineSlackBytes to finish it. Only a
+// line still unfinished there is split across files; its rest is flagged
+// kFlagContinuesLine (record.h) so readers can tell the fragment.
 #pragma once
 
 #include <sys/types.h>
@@ -37,6 +45,9 @@ struct WriterOptions {
   uint64_t maxSizeBytes = 10 * 1024 * 1024;
   // Files kept, the live one included (>= 1; 1 = the live file only).
   unsigned maxFiles = 5;
+  // How far a file may grow past maxSizeBytes to end a line before the
+  // rotation instead splits it: lines up to this long are never split.
+  uint64_t lineSlackBytes = 256 * 1024;
   mode_t mode = 0640;
 };
 
@@ -85,12 +96,25 @@ class LogWriter {
   sys::Result<void> flush();
   sys::Result<void> writeAll(struct iovec* iov, size_t count);
 
+  // Where the next record goes relative to a rotation (see Rotation above).
+  struct Plan {
+    size_t take = 0;            // payload bytes for this record
+    bool rotateBefore = false;  // rotate, then write the record
+    bool rotateAfter = false;   // write the record, then rotate
+  };
+  Plan plan(Stream stream, std::string_view payload) const;
+  void append(Stream stream, std::string_view payload, int64_t timeNs);
+  bool& midLine(Stream s) { return midLine_[s == Stream::kStderr ? 1 : 0]; }
+  bool midLine(Stream s) const { return midLine_[s == Stream::kStderr ? 1 : 0]; }
+
   sys::UniqueFd dirfd_;
   sys::UniqueFd fd_;
   std::string dir_;
   std::string base_;
   WriterOptions options_;
   uint64_t size_ = 0;
+  // Per stream (stdout, stderr): the last record written ended mid-line.
+  bool midLine_[2] = {false, false};
   // The batch being built: headers and payload views, turned into iovecs
   // at flush time. Kept across calls so the hot path does not allocate.
   std::vector<std::array<unsigned char, kHeaderSize>> headers_;

@@ -2,6 +2,7 @@
 #include "agent/streams/log_stream.h"
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 
 #include "agent/logs/reader.h"
@@ -14,21 +15,61 @@ pb::OutputStream outputStreamOf(logs::Stream stream) {
   return stream == logs::Stream::kStderr ? pb::OUTPUT_STDERR : pb::OUTPUT_STDOUT;
 }
 
-// Sends one line (or piece of one) as entries of at most kMaxLogEntryData.
-bool sendLine(const logs::LogLine& line, api::StreamWriter<pb::LogEntry>& out) {
-  std::string_view rest = line.bytes;
-  do {
-    size_t n = std::min(rest.size(), kMaxLogEntryData);
+// Gathers consecutive lines of one stream and one timestamp (one read of
+// the container's pipe) into one entry: a container printing short lines
+// then costs a frame per 256 KiB, not per line.
+class EntryBatcher {
+ public:
+  explicit EntryBatcher(api::StreamWriter<pb::LogEntry>& out) : out_(out) {}
+
+  bool add(const logs::LogLine& line) {
+    if (line.gap) {
+      if (!flush()) return false;
+      pb::LogEntry notice;
+      notice.set_timestamp_ns(line.timeNs);
+      notice.set_stream(pb::OUTPUT_UNSPECIFIED);
+      notice.set_data(std::string(line.bytes));
+      return out_.send(std::move(notice));
+    }
+    if (!data_.empty() && (line.stream != stream_ || line.timeNs != timeNs_)) {
+      if (!flush()) return false;
+    }
+    stream_ = line.stream;
+    timeNs_ = line.timeNs;
+    std::string_view rest = line.bytes;
+    if (!data_.empty() && data_.size() + rest.size() + 1 > kMaxLogEntryData) {
+      if (!flush()) return false;
+    }
+    // A piece longer than an entry goes out in partial entries.
+    while (rest.size() + 1 > kMaxLogEntryData) {
+      size_t n = std::min(rest.size(), kMaxLogEntryData);
+      data_.append(rest.substr(0, n));
+      rest.remove_prefix(n);
+      if (!flush()) return false;
+    }
+    data_.append(rest);
+    if (!line.partial) data_.push_back('\n');
+    return true;
+  }
+
+  bool flush() {
+    if (data_.empty()) return true;
     pb::LogEntry entry;
-    entry.set_timestamp_ns(line.timeNs);
-    entry.set_stream(outputStreamOf(line.stream));
-    entry.set_data(std::string(rest.substr(0, n)));
-    rest.remove_prefix(n);
-    entry.set_partial(line.partial || !rest.empty());
-    if (!out.send(std::move(entry))) return false;
-  } while (!rest.empty());
-  return true;
-}
+    entry.set_timestamp_ns(timeNs_);
+    entry.set_stream(outputStreamOf(stream_));
+    entry.set_partial(data_.back() != '\n');
+    entry.set_data(std::move(data_));
+    data_.clear();
+    data_.reserve(kMaxLogEntryData);
+    return out_.send(std::move(entry));
+  }
+
+ private:
+  api::StreamWriter<pb::LogEntry>& out_;
+  std::string data_;
+  logs::Stream stream_ = logs::Stream::kStdout;
+  int64_t timeNs_ = 0;
+};
 
 }  // namespace
 
@@ -45,6 +86,8 @@ api::CallResult<pb::StreamEnd> streamLogs(engine::ContainerAccess& access,
   sys::UniqueFd shim;
   if (request.follow()) shim = access.shimPidfd(view->id);
 
+  EntryBatcher batch(out);
+  bool sendFailed = false;
   logs::ReadOptions options;
   if (request.has_tail()) options.tailLines = request.tail();
   options.sinceNs = request.since_ns();
@@ -52,15 +95,20 @@ api::CallResult<pb::StreamEnd> streamLogs(engine::ContainerAccess& access,
   options.follow = request.follow() && shim.valid();
   options.cancelFd = out.cancelFd();
   options.exitedFd = shim.get();
+  // Before a follower waits, what it has goes out.
+  options.onIdle = [&] {
+    if (!batch.flush()) sendFailed = true;
+  };
   bool pastUntil = false;
   auto read = logs::readLogs(view->dir, shim::kLogBaseName, options, [&](const logs::LogLine& line) {
-    if (request.until_ns() != 0 && line.timeNs > request.until_ns()) {
+    if (request.until_ns() != 0 && line.timeNs > request.until_ns() && !line.gap) {
       pastUntil = true;
       return false;
     }
-    return sendLine(line, out);
+    return !sendFailed && batch.add(line);
   });
   if (!read) return std::move(read).error();
+  if (!sendFailed) batch.flush();
   if (out.cancelled() && !pastUntil) return api::CallError(pb::CANCELLED, "cancelled by the client");
   return pb::StreamEnd{};
 }

@@ -209,5 +209,41 @@ TEST(LogPrinter, TimestampOfTheLinesFirstPiece) {
   EXPECT_EQ(out.str(), "2023-11-14T22:13:20.5Z ab\n");
 }
 
+TEST(LogPrinter, EntriesOfManyLinesEachGetTheirPrefix) {
+  std::ostringstream out;
+  std::ostringstream err;
+  LogPrinter printer(out, err, true);
+  printer.add(entry(kNow + kS / 2, pb::OUTPUT_STDOUT, "x\ny\nst", true));
+  printer.add(entry(kNow + kS, pb::OUTPUT_STDOUT, "art\nz\n"));
+  printer.add(entry(kNow + kS, pb::OUTPUT_STDERR, "e1\n\ne3\n"));
+  EXPECT_EQ(out.str(),
+            "2023-11-14T22:13:20.5Z x\n2023-11-14T22:13:20.5Z y\n"
+            "2023-11-14T22:13:20.5Z start\n2023-11-14T22:13:21Z z\n");
+  EXPECT_EQ(err.str(), "2023-11-14T22:13:21Z e1\n2023-11-14T22:13:21Z \n2023-11-14T22:13:21Z e3\n");
+}
+
+TEST(LogPrinter, BatchedEntriesWithoutTimestampsPrintAsTheyCame) {
+  std::ostringstream out;
+  std::ostringstream err;
+  LogPrinter printer(out, err, false);
+  printer.add(entry(1, pb::OUTPUT_STDOUT, "a\nb\n"));
+  printer.add(entry(2, pb::OUTPUT_STDOUT, "c\nd", true));
+  printer.add(entry(3, pb::OUTPUT_STDOUT, "", false));  // an older berthd's empty line ends "d"
+  printer.add(entry(4, pb::OUTPUT_STDOUT, "", false));  // and this one is an empty line
+  printer.finish();
+  EXPECT_EQ(out.str(), "a\nb\nc\nd\n\n");
+  EXPECT_EQ(err.str(), "");
+}
+
+TEST(LogPrinter, ANoticeOfMissingLinesGoesToStderr) {
+  std::ostringstream out;
+  std::ostringstream err;
+  LogPrinter printer(out, err, true);
+  printer.add(entry(kNow, pb::OUTPUT_UNSPECIFIED, "3 rotated log files were deleted"));
+  printer.finish();
+  EXPECT_EQ(out.str(), "");
+  EXPECT_EQ(err.str(), "berth: logs: 3 rotated log files were deleted\n");
+}
+
 }  // namespace
 }  // namespace berth::agent::cli

@@ -59,9 +59,17 @@ class LogStreamTest : public ::testing::Test {
     for (const auto& f : sink_.frames) out.push_back(f.log());
     return out;
   }
+  // The lines the entries carry (an entry holds lines ended by '\n').
   std::vector<std::string> texts() const {
     std::vector<std::string> out;
-    for (const auto& e : entries()) out.push_back(e.data());
+    for (const auto& e : entries()) {
+      std::string_view data = e.data();
+      while (!data.empty()) {
+        size_t nl = data.find('\n');
+        out.emplace_back(data.substr(0, nl));
+        data.remove_prefix(nl == std::string_view::npos ? data.size() : nl + 1);
+      }
+    }
     return out;
   }
 
@@ -80,14 +88,33 @@ TEST_F(LogStreamTest, SendsEveryLineWithTimestampAndStream) {
   auto r = run(req);
   ASSERT_TRUE(r) << r.error().str();
   auto e = entries();
-  ASSERT_EQ(e.size(), 3u);
-  EXPECT_EQ(e[0].data(), "one");
+  // Lines of one read share an entry; another stream or time starts one.
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].data(), "one\ntwo\n");
   EXPECT_EQ(e[0].timestamp_ns(), 1000);
   EXPECT_EQ(e[0].stream(), pb::OUTPUT_STDOUT);
   EXPECT_FALSE(e[0].partial());
-  EXPECT_EQ(e[2].data(), "oops");
-  EXPECT_EQ(e[2].stream(), pb::OUTPUT_STDERR);
-  EXPECT_EQ(e[2].timestamp_ns(), 2000);
+  EXPECT_EQ(e[1].data(), "oops\n");
+  EXPECT_EQ(e[1].stream(), pb::OUTPUT_STDERR);
+  EXPECT_EQ(e[1].timestamp_ns(), 2000);
+}
+
+TEST_F(LogStreamTest, ManyShortLinesGoInFewEntries) {
+  std::string chunk;
+  for (int i = 0; i < 20000; ++i) chunk += "line " + std::to_string(i) + "\n";
+  write(Stream::kStdout, chunk, 1000);
+  write(Stream::kStdout, "next read\n", 2000);
+  pb::LogsRequest req;
+  req.set_id("c1");
+  ASSERT_TRUE(run(req));
+  auto e = entries();
+  ASSERT_LE(e.size(), 3u);  // ~190 KB of lines in one entry, then the next read
+  std::string joined;
+  for (size_t i = 0; i + 1 < e.size(); ++i) joined += e[i].data();
+  EXPECT_EQ(joined, chunk);
+  EXPECT_EQ(e.back().data(), "next read\n");
+  EXPECT_EQ(e.back().timestamp_ns(), 2000);
+  EXPECT_EQ(texts().size(), 20001u);
 }
 
 TEST_F(LogStreamTest, TailSinceAndUntil) {
@@ -124,15 +151,15 @@ TEST_F(LogStreamTest, LongLineArrivesAsPartialEntriesBelowTheFrameLimit) {
   auto e = entries();
   ASSERT_GE(e.size(), 3u);
   std::string joined;
-  for (size_t i = 0; i + 1 < e.size(); ++i) {
+  for (size_t i = 0; i < e.size(); ++i) {
     EXPECT_LE(e[i].data().size(), agent::streams::kMaxLogEntryData);
     EXPECT_LT(e[i].ByteSizeLong(), agent::api::kMaxFrameSize);
-    EXPECT_EQ(e[i].partial(), i + 2 < e.size()) << i;
+    // Every entry but the last ends inside the long line.
+    EXPECT_EQ(e[i].partial(), i + 1 < e.size()) << i;
     joined += e[i].data();
   }
-  EXPECT_EQ(joined, line);
-  EXPECT_EQ(e.back().data(), "short");
-  EXPECT_FALSE(e.back().partial());
+  EXPECT_TRUE(joined == line + "\nshort\n") << "the entries do not join into the lines";
+  EXPECT_EQ(texts().back(), "short");
 }
 
 TEST_F(LogStreamTest, FollowSendsNewLinesAndEndsWhenTheShimExits) {
