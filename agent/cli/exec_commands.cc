@@ -1,5 +1,6 @@
 // berth exec and berth shell: interactive sessions in a running container;
 // the CLI exits with the process's exit code.
+#include "agent/cli/command_failure.h"
 #include "agent/cli/commands.h"
 #include "agent/cli/container_options.h"
 #include "agent/cli/session.h"
@@ -34,9 +35,11 @@ namespace {
 
 int finishSession(Context& ctx, api::CallResult<api::InteractiveSession> session,
                   SessionOptions options) {
-  if (!session.ok()) return ctx.fail(session.error());
+  // A command that cannot be run: 127 or 126, as docker exec.
+  if (!session.ok())
+    return ctx.fail(session.error(), exitCodeForError(session.error(), kExitFailed));
   auto status = runSession(*session, ctx.io(), options);
-  if (!status.ok()) return ctx.fail(status.error());
+  if (!status.ok()) return ctx.fail(status.error(), exitCodeForError(status.error(), kExitFailed));
   return status->code();
 }
 

@@ -3,6 +3,7 @@
 // A foreground run creates the container and then attaches with start=true,
 // so the daemon starts it only once our output stream is in place and no
 // line is lost; a detached run is one containerRun call.
+#include "agent/cli/command_failure.h"
 #include "agent/cli/commands.h"
 #include "agent/cli/container_options.h"
 #include "agent/cli/session.h"
@@ -28,7 +29,7 @@ int runDetached(Context& ctx, api::Client& client, pb::ContainerSpec spec) {
   pb::ContainerRunRequest request;
   *request.mutable_spec() = std::move(spec);
   auto run = client.containerRun(request);
-  if (!run.ok()) return ctx.fail(run.error(), kExitUsage);
+  if (!run.ok()) return ctx.fail(run.error(), exitCodeForError(run.error(), kExitUsage));
   printWarnings(ctx, *run);
   ctx.out() << run->id() << "\n";
   return kExitOk;
@@ -45,10 +46,12 @@ int attachAndStart(Context& ctx, api::Client& client, const std::string& id, boo
   attach.set_stdin(stdinOpen);
   attach.set_start(true);
   fillTerminalSize(ctx.io(), tty, attach.mutable_size());
+  // A command that cannot be run fails the start: 127 or 126, as docker.
   auto session = client.attach(attach);
-  if (!session.ok()) return ctx.fail(session.error(), failureCode);
+  if (!session.ok())
+    return ctx.fail(session.error(), exitCodeForError(session.error(), failureCode));
   auto status = runSession(*session, ctx.io(), {stdinOpen, tty});
-  if (!status.ok()) return ctx.fail(status.error(), failureCode);
+  if (!status.ok()) return ctx.fail(status.error(), exitCodeForError(status.error(), failureCode));
   return status->code();
 }
 

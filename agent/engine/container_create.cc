@@ -56,9 +56,7 @@ api::CallResult<pb::ContainerRunReply> ContainerEngine::run(
   *reply.mutable_warnings() = created->warnings();
   auto locked = lockEntry(created->id());
   if (!locked) return std::move(locked).error();
-  if (auto started = startLocked(*locked->entry); !started) {
-    // `run --rm` leaves nothing behind, not even when the start failed.
-    if (request.spec().auto_remove()) (void)removeLocked(*locked->entry, /*force=*/true);
+  if (auto started = startOrRemoveLocked(*locked->entry); !started) {
     return std::move(started).error();
   }
   return reply;
@@ -140,8 +138,9 @@ sys::Result<void> ContainerEngine::makeBundle(Entry& entry, const images::Resolv
   runtime::config::Spec spec = BERTH_TRY(buildContainerSpec(image.config, options, rootfs.path));
   BERTH_TRY(ensureWorkingDir(spec, rootfs.path));
   BERTH_TRY(sys::mkdirAll(dir + "/bundle", 0700));
+  // As the record (container_record.cc): whole or absent after a SIGKILL.
   BERTH_TRY(
-      sys::writeFileAtomic(dir + "/bundle/config.json", runtime::config::serializeSpec(spec)));
+      sys::writeFileReplace(dir + "/bundle/config.json", runtime::config::serializeSpec(spec)));
   std::lock_guard lock(mu_);
   recordEffective(entry.record, spec, image);
   return sys::ok();

@@ -209,43 +209,42 @@ sys::UniqueFd ContainerEngine::shimPidfd(const std::string& id) {
 
 api::CallResult<pb::ExitStatus> ContainerEngine::lastExit(const std::string& id) {
   auto entry = lookup(id);
-  sys::UniqueFd shimPidfd;
-  ContainerRecord record;
-  {
-    std::lock_guard lock(mu_);
-    if (!entry) {
-      for (auto it = removedExits_.rbegin(); it != removedExits_.rend(); ++it) {
-        if (it->first == id) return it->second;
-      }
-      return std::move(entry).error();
+  if (entry) settleExit(*entry);
+  std::lock_guard lock(mu_);
+  if (!entry || (*entry)->removed) {
+    const std::string& fullId = entry ? (*entry)->record.id : id;
+    for (auto it = removedExits_.rbegin(); it != removedExits_.rend(); ++it) {
+      if (it->first == fullId) return it->second;
     }
-    const Entry& e = **entry;
-    if (e.record.state == RecordState::kRunning && e.shimPidfd) {
-      shimPidfd.reset(::fcntl(e.shimPidfd.get(), F_DUPFD_CLOEXEC, 0));
-    }
-    record.name = e.record.name;
-    record.id = e.record.id;
-    record.cgroupsPath = e.record.cgroupsPath;
-    record.hasExit = e.record.hasExit;
-    record.lastExit = e.record.lastExit;
+    if (!entry) return std::move(entry).error();
+    return api::CallError(pb::NOT_FOUND, "no such container: " + id);
   }
-  // The caller saw the shim exit before our exit monitor's task recorded
-  // it: exit.json (written before the shim exits) has the answer already.
-  if (shimPidfd) {
-    if (!waitForExit(shimPidfd.get(), std::chrono::milliseconds(0))) {
-      return api::CallError(pb::FAILED_PRECONDITION, "container " + record.name + " is running");
-    }
-    if (auto status = shim::readExitFile(options_.paths.containerDir(record.id))) {
-      RecordedExit exit{status->exitCode, status->signal, status->finishedAtNs,
-                        oomKilled(record.cgroupsPath, record.id)};
-      return toProto(exit);
-    }
+  const ContainerRecord& r = (*entry)->record;
+  if (r.state == RecordState::kRunning) {
+    return api::CallError(pb::FAILED_PRECONDITION, "container " + r.name + " is running");
   }
-  if (!record.hasExit) {
-    return api::CallError(pb::FAILED_PRECONDITION,
-                          "container " + record.name + " has not exited yet");
+  if (!r.hasExit) {
+    return api::CallError(pb::FAILED_PRECONDITION, "container " + r.name + " has not exited yet");
   }
-  return toProto(record.lastExit);
+  return toProto(r.lastExit);
+}
+
+// The caller (an attach) saw the shim exit, possibly before the exit
+// monitor's task took note: the exit is handled here and now, auto-remove
+// included, so the answer comes with its consequences (`run --rm` returns
+// once its container is gone) and without a wait for the monitor. The
+// monitor's task then finds the exit handled and does nothing.
+void ContainerEngine::settleExit(const EntryPtr& entry) {
+  std::unique_lock op(entry->op);
+  if (entry->removed || entry->record.state != RecordState::kRunning) return;
+  // Without a pidfd the shim was gone before launchLocked could open one
+  // (a container running `true`): its exit is just as pending.
+  if (entry->shimPidfd && !waitForExit(entry->shimPidfd.get(), std::chrono::milliseconds(0))) {
+    return;
+  }
+  if (monitor_) monitor_->unwatch(entry->record.id);
+  recordExit(*entry);
+  afterExit(entry, /*atDaemonStart=*/false);
 }
 
 std::vector<ContainerView> ContainerEngine::running() {

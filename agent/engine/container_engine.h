@@ -82,8 +82,12 @@ class ContainerEngine : public ContainerAccess {
 
   // ContainerAccess
   api::CallResult<ContainerView> find(const std::string& idOrName) override;
+  // A failed start of an auto-remove container removes it.
   api::CallResult<ContainerView> start(const std::string& idOrName) override;
   sys::UniqueFd shimPidfd(const std::string& id) override;
+  // Once the shim exited, the exit is recorded and handled (auto-remove,
+  // restart policy) before this returns, even when the exit monitor has not
+  // seen it yet; an auto-removed container's exit is kept for a while.
   api::CallResult<pb::ExitStatus> lastExit(const std::string& id) override;
   std::vector<ContainerView> running() override;
 
@@ -128,11 +132,18 @@ class ContainerEngine : public ContainerAccess {
 
   // Start, stop, exits and restarts (container_run.cc).
   sys::Result<void> startLocked(Entry& entry);
+  // startLocked; a failed start of an auto-remove container removes it.
+  sys::Result<void> startOrRemoveLocked(Entry& entry);
+  // Handles an exit of the current shim that the monitor has not handled yet.
+  void settleExit(const EntryPtr& entry);
   sys::Result<void> launchLocked(Entry& entry);
   sys::Result<void> mountRootfsLocked(Entry& entry);
   api::CallResult<void> stopLocked(Entry& entry, std::optional<uint32_t> timeoutSeconds,
                                    bool forRestart);
-  api::CallResult<void> removeLocked(Entry& entry, bool force);
+  // deferCleanup: forgotten at once, the resources removed in the
+  // background (kRemovingPrefix); for auto-remove after an exit.
+  api::CallResult<void> removeLocked(Entry& entry, bool force, bool deferCleanup = false);
+  bool removeInBackgroundLocked(Entry& entry, const std::optional<pb::ExitStatus>& exit);
   void watchShim(const std::string& id, uint64_t generation, sys::UniqueFd pidfd);
   void onShimExit(const std::string& id, uint64_t generation);
   void recordExit(Entry& entry);
@@ -143,6 +154,7 @@ class ContainerEngine : public ContainerAccess {
   // Recovery (container_recover.cc).
   void loadRecords();
   void recoverEntry(const EntryPtr& entry);
+  void finishRemoval(const std::string& dir, const std::string& id);
   void adoptLiveShim(Entry& entry, LiveShim shim);
   void removeUnknownRuntimeState();
 

@@ -221,6 +221,9 @@ sys::Result<ContainerRecord> decodeRecord(const std::string& text, const std::st
 
 sys::Result<void> saveRecord(const std::string& dir, const ContainerRecord& record) {
   std::string path = sys::joinPath(dir, kRecordFileName);
+  // Durable (fsync, rename, fsync dir), not only SIGKILL-safe: after a power
+  // cut the record is what brings a restart=always container back, and a
+  // torn one would leave its directory unclaimed. ~0.5 ms a save.
   return sys::writeFileAtomic(path, encodeRecord(record), 0600).context("save " + path);
 }
 

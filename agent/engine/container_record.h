@@ -4,9 +4,9 @@
 // asked for (the ContainerSpec, kept as protobuf JSON), what that became
 // (image id, layers, effective args/env/user/workdir), and where the
 // container is in its life (state, pids, restart count, last exit). Written
-// crash-safely (temp file, fsync, rename, fsync of the directory) at every
-// change of state, so a reader finds the old or the new record, never a torn
-// one. A record that does not parse is an error naming the file: the daemon
+// by a rename of a temp file at every change of state, so a reader (a
+// daemon restarted after a SIGKILL) finds the old or the new record, never a
+// torn one; not fsynced, which only a power cut would need. A record that does not parse is an error naming the file: the daemon
 // reports it and leaves the directory alone rather than guessing.
 #pragma once
 

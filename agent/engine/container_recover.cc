@@ -61,6 +61,10 @@ void ContainerEngine::loadRecords() {
   const std::string root = options_.paths.containersRoot();
   for (const std::string& name : directoryNames(root)) {
     const std::string dir = sys::joinPath(root, name);
+    if (name.starts_with(kRemovingPrefix)) {
+      finishRemoval(dir, name.substr(std::string_view(kRemovingPrefix).size()));
+      continue;
+    }
     auto record = loadRecord(dir);
     std::lock_guard lock(mu_);
     if (!record && record.error().code() == ENOENT && isFullId(name)) {
@@ -91,6 +95,23 @@ void ContainerEngine::loadRecords() {
   std::lock_guard lock(mu_);
   for (const std::string& warning : warnings_)
     std::fprintf(stderr, "berthd: %s\n", warning.c_str());
+}
+
+// An auto-remove that a daemon's death interrupted after the rename: the
+// container is already forgotten; its pieces go now (the runtime state, and
+// with it the cgroup, by id; the directory where it was moved).
+void ContainerEngine::finishRemoval(const std::string& dir, const std::string& id) {
+  std::string cgroupsPath;
+  if (auto record = loadRecord(dir)) cgroupsPath = record->cgroupsPath;
+  if (!isFullId(id)) {
+    std::lock_guard lock(mu_);
+    warnings_.push_back(dir + ": not a container id (left alone)");
+    return;
+  }
+  if (auto removed = removeContainerResources(options_.paths, id, cgroupsPath, dir); !removed) {
+    std::lock_guard lock(mu_);
+    warnings_.push_back("finish the removal of " + id + ": " + removed.error().str());
+  }
 }
 
 void ContainerEngine::recoverEntry(const EntryPtr& entryPtr) {

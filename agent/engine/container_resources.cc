@@ -120,19 +120,25 @@ sys::Result<void> deleteRuntimeState(const std::string& stateRoot, const std::st
 
 sys::Result<void> removeContainerResources(const DaemonPaths& paths, const std::string& id,
                                            const std::string& cgroupsPath) {
+  return removeContainerResources(paths, id, cgroupsPath, paths.containerDir(id));
+}
+
+sys::Result<void> removeContainerResources(const DaemonPaths& paths, const std::string& id,
+                                           const std::string& cgroupsPath, const std::string& dir) {
   sys::Result<void> first;
   auto keep = [&](sys::Result<void> r) {
     if (!r && first) first = std::move(r);
   };
-  keep(deleteRuntimeState(paths.runtimeStateRoot(), id));
-  // The cgroup of a container whose runtime state was lost (a crash between
-  // the runtime's mkdir and its state file, a reboot of /run) is still ours.
-  if (!cgroupsPath.empty()) {
+  bool stateLost = !sys::pathExists(sys::joinPath(paths.runtimeStateRoot(), id));
+  if (!stateLost) keep(deleteRuntimeState(paths.runtimeStateRoot(), id));
+  // The runtime's delete removed the cgroup. The cgroup of a container whose
+  // runtime state was lost (a crash between the runtime's mkdir and its
+  // state file, a reboot of /run) is still ours.
+  if (stateLost && !cgroupsPath.empty()) {
     if (auto cg = runtime::cgroup::openManager(cgroupsPath, id)) {
       keep(std::move((*cg)->destroy()).context("remove the cgroup of " + id));
     }
   }
-  std::string dir = paths.containerDir(id);
   if (sys::pathExists(dir)) {
     keep(std::move(storage::rootfs::remove(dir)).context("remove " + dir));
   }

@@ -51,5 +51,14 @@ sys::Result<void> deleteRuntimeState(const std::string& stateRoot, const std::st
 // returned.
 sys::Result<void> removeContainerResources(const DaemonPaths& paths, const std::string& id,
                                            const std::string& cgroupsPath);
+// The same with the container's directory at `dir` (see kRemovingPrefix).
+sys::Result<void> removeContainerResources(const DaemonPaths& paths, const std::string& id,
+                                           const std::string& cgroupsPath, const std::string& dir);
+
+// An auto-removed container's directory is renamed to
+// <containers>/.removing-<id> and the engine forgets it at once; the slow
+// rest (runtime state, cgroup, unmount, files) follows in the background.
+// A daemon that died meanwhile finishes it at its start.
+inline constexpr const char* kRemovingPrefix = ".removing-";
 
 }  // namespace berth::agent::engine

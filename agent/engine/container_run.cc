@@ -44,16 +44,33 @@ api::CallResult<pb::ContainerStartReply> ContainerEngine::start(
     const pb::ContainerStartRequest& request) {
   auto locked = lockEntry(request.id());
   if (!locked) return std::move(locked).error();
-  if (auto started = startLocked(*locked->entry); !started) return std::move(started).error();
+  if (auto started = startOrRemoveLocked(*locked->entry); !started)
+    return std::move(started).error();
   return pb::ContainerStartReply();
 }
 
 api::CallResult<ContainerView> ContainerEngine::start(const std::string& idOrName) {
   auto locked = lockEntry(idOrName);
   if (!locked) return std::move(locked).error();
-  if (auto started = startLocked(*locked->entry); !started) return std::move(started).error();
+  if (auto started = startOrRemoveLocked(*locked->entry); !started)
+    return std::move(started).error();
   std::lock_guard lock(mu_);
   return viewOf(*locked->entry);
+}
+
+sys::Result<void> ContainerEngine::startOrRemoveLocked(Entry& entry) {
+  auto started = startLocked(entry);
+  if (started) return started;
+  // An auto-remove container leaves nothing behind, not even when its start
+  // failed (`docker run --rm /no/such` removes it too); the start's error is
+  // the one to report.
+  if (entry.record.spec.auto_remove() && entry.record.state != RecordState::kRunning) {
+    if (auto removed = removeLocked(entry, /*force=*/true); !removed) {
+      std::fprintf(stderr, "berthd: auto-remove %s after a failed start: %s\n",
+                   entry.record.name.c_str(), removed.error().message.c_str());
+    }
+  }
+  return started;
 }
 
 api::CallResult<pb::ContainerStopReply> ContainerEngine::stop(
@@ -128,6 +145,7 @@ sys::Result<void> ContainerEngine::launchLocked(Entry& entry) {
   shimOptions.dir = dir;
   shimOptions.tty = entry.record.spec.tty();
   shimOptions.openStdin = entry.record.spec.stdin();
+  shimOptions.seccompCacheDir = options_.paths.seccompCacheDir();
   // Taken before the launch: a short-lived container may exit (and the shim
   // stamp its finish) before the launch returns.
   int64_t startedNs = shim::realtimeNowNs();
@@ -253,7 +271,7 @@ void ContainerEngine::afterExit(const EntryPtr& entryPtr, bool atDaemonStart) {
   Entry& entry = *entryPtr;
   const ContainerRecord& r = entry.record;
   if (r.spec.auto_remove()) {
-    if (auto removed = removeLocked(entry, /*force=*/true); !removed) {
+    if (auto removed = removeLocked(entry, /*force=*/true, /*deferCleanup=*/true); !removed) {
       std::fprintf(stderr, "berthd: auto-remove %s: %s\n", r.name.c_str(),
                    removed.error().message.c_str());
     }
@@ -373,7 +391,7 @@ api::CallResult<void> ContainerEngine::stopLocked(Entry& entry,
   return {};
 }
 
-api::CallResult<void> ContainerEngine::removeLocked(Entry& entry, bool force) {
+api::CallResult<void> ContainerEngine::removeLocked(Entry& entry, bool force, bool deferCleanup) {
   const std::string id = entry.record.id;
   if (entry.record.state == RecordState::kRunning) {
     if (!force) {
@@ -398,11 +416,6 @@ api::CallResult<void> ContainerEngine::removeLocked(Entry& entry, bool force) {
     ++entry.generation;
   }
   (void)persist(entry);
-  if (auto removed = removeContainerResources(options_.paths, id, entry.record.cgroupsPath);
-      !removed) {
-    return api::CallError(pb::INTERNAL,
-                          "remove container " + entry.record.name + ": " + removed.error().str());
-  }
   std::optional<pb::ExitStatus> exit;
   if (entry.record.hasExit) {
     exit.emplace();
@@ -410,8 +423,36 @@ api::CallResult<void> ContainerEngine::removeLocked(Entry& entry, bool force) {
     exit->set_signal(entry.record.lastExit.signal);
     exit->set_oom_killed(entry.record.lastExit.oomKilled);
   }
+  if (deferCleanup && removeInBackgroundLocked(entry, exit)) return {};
+  if (auto removed = removeContainerResources(options_.paths, id, entry.record.cgroupsPath);
+      !removed) {
+    return api::CallError(pb::INTERNAL,
+                          "remove container " + entry.record.name + ": " + removed.error().str());
+  }
   forget(entry, exit);
   return {};
+}
+
+bool ContainerEngine::removeInBackgroundLocked(Entry& entry,
+                                               const std::optional<pb::ExitStatus>& exit) {
+  const std::string id = entry.record.id;
+  // Out of the way first (a rename: the rootfs mount inside moves along),
+  // so the container is gone in every way a client can see, its name free,
+  // before the slow part: the runtime's delete, the unmount and the files
+  // take milliseconds that `run --rm` would otherwise wait for.
+  const std::string moved = options_.paths.containersRoot() + "/" + kRemovingPrefix + id;
+  if (::rename(options_.paths.containerDir(id).c_str(), moved.c_str()) != 0) return false;
+  forget(entry, exit);
+  auto cleanUp = [paths = options_.paths, id, cgroupsPath = entry.record.cgroupsPath, moved] {
+    if (auto removed = removeContainerResources(paths, id, cgroupsPath, moved); !removed) {
+      // The next daemon's recovery tries again (container_recover.cc).
+      std::fprintf(stderr, "berthd: remove container %s: %s\n", id.c_str(),
+                   removed.error().str().c_str());
+    }
+  };
+  // A daemon shutting down (the runner refuses new tasks) does it now.
+  if (!tasks_.post(cleanUp)) cleanUp();
+  return true;
 }
 
 }  // namespace berth::agent::engine

@@ -9,6 +9,7 @@
 //                                           shim dir: container.log*, exit.json,
 //                                           shim.pid, attach.sock
 //   <run>/runtime/                          the runtime library's state root
+//   <run>/seccomp-cache/                    compiled seccomp filters (the shims')
 //   <run>/berthd.pid
 #pragma once
 
@@ -36,6 +37,7 @@ struct DaemonPaths {
   std::string containersRoot() const { return dataRoot + "/containers"; }
   std::string containerDir(const std::string& id) const { return containersRoot() + "/" + id; }
   std::string runtimeStateRoot() const { return runRoot + "/runtime"; }
+  std::string seccompCacheDir() const { return runRoot + "/seccomp-cache"; }
 };
 
 }  // namespace berth::agent::engine

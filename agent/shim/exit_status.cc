@@ -87,7 +87,10 @@ sys::Result<ExitStatus> parseExitJson(const std::string& text) {
 }
 
 sys::Result<void> writeExitFile(const std::string& dir, const ExitStatus& status) {
-  return sys::writeFileAtomic(sys::joinPath(dir, kExitFileName), encodeExitJson(status), 0644);
+  // Never torn (a rename), and in the page cache before the shim exits,
+  // which is all a berthd that was killed meanwhile needs; a power cut
+  // leaves no container running whose exit would matter.
+  return sys::writeFileReplace(sys::joinPath(dir, kExitFileName), encodeExitJson(status), 0644);
 }
 
 sys::Result<ExitStatus> readExitFile(const std::string& dir) {

@@ -5,8 +5,10 @@
 //
 // exitCode is the shell's view (128 + signal when killed), so a script sees
 // the same number `sh` would report; signal is 0 unless a signal killed it.
-// The file is written crash-safely (temp file, fsync, rename, fsync dir)
-// after the logs are flushed, so its presence means "logs are complete".
+// The file replaces any old one by a rename (never torn), after every log
+// record is written, so its presence means "logs are complete". No fsync:
+// page-cache state survives any process's death, and a power cut leaves no
+// container whose exit matters.
 #pragma once
 
 #include <cstdint>

@@ -28,6 +28,8 @@ sys::Result<void> applyValue(ShimOptions& o, std::string_view name, const std::s
     o.stateRoot = value;
   } else if (name == "--dir") {
     o.dir = value;
+  } else if (name == "--seccomp-cache") {
+    o.seccompCacheDir = value;
   } else if (name == "--report-fd") {
     o.reportFd = BERTH_TRY(parseNumber<int>(name, value, 0, 1 << 20));
   } else if (name == "--log-max-size") {
@@ -79,6 +81,7 @@ std::vector<std::string> toArgv(const ShimOptions& o) {
   std::vector<std::string> a = {"--id", o.id, "--bundle", o.bundle, "--state-root", o.stateRoot, "--dir", o.dir};
   if (o.tty) a.push_back("--tty");
   if (o.openStdin) a.push_back("--stdin");
+  if (!o.seccompCacheDir.empty()) a.insert(a.end(), {"--seccomp-cache", o.seccompCacheDir});
   if (o.reportFd >= 0) a.insert(a.end(), {"--report-fd", std::to_string(o.reportFd)});
   if (o.logMaxSize != kDefaultLogMaxSize) a.insert(a.end(), {"--log-max-size", std::to_string(o.logMaxSize)});
   if (o.logMaxFiles != kDefaultLogMaxFiles) {

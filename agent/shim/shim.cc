@@ -22,6 +22,7 @@
 #include "runtime/container/create.h"
 #include "runtime/container/handshake.h"
 #include "runtime/container/lifecycle.h"
+#include "runtime/security/seccomp_cache.h"
 #include "runtime/sys/fs.h"
 
 namespace berth::agent::shim {
@@ -102,6 +103,8 @@ sys::Result<Stdio> makeStdio(const ShimOptions& o) {
     sendReport(resultFd, encodeErrorReport(sys::Error::fromErrno("set up the container's stdio")));
     ::_exit(1);
   }
+  // Only this process compiles: the setting dies with it.
+  if (!o.seccompCacheDir.empty()) runtime::security::setProcessSeccompCacheDir(o.seccompCacheDir);
   rc::CreateOptions co;
   co.id = o.id;
   co.bundle = o.bundle;
@@ -226,7 +229,9 @@ sys::Result<void> prepare(Shim& s) {
 void finish(Shim& s) {
   Supervisor supervisor(std::move(s.io.shim), *s.log, *s.attach, s.signalFd.get(), s.initPid, s.dirfd.get());
   ExitStatus status = supervisor.run();
-  (void)s.log->sync();
+  // No fdatasync of the log: every record is in the page cache already,
+  // where readers and a restarted berthd find it; syncing would delay the
+  // exit (and `berth run`) for the benefit of a power cut only.
   (void)writeExitFile(s.options.dir, status);
   s.attach->shutdown(FrameType::kExit, encodeExitJson(status), s.dirfd.get());
   ::unlinkat(s.dirfd.get(), kShimPidFileName, 0);

@@ -1,7 +1,7 @@
 // berth-shim's entry point: the per-container supervisor (conmon's job).
 //
 // Sequence (process names as in the comments of shim.cc):
-//   launcher (berthd) ── fork+exec ──► shim
+//   launcher (berthd) ── posix_spawn ──► shim
 //     shim: fork; the first process exits (the launcher reaps it at once)
 //     setsid (own session and process group: a signal to berthd's group
 //       does not reach it), fork again (not a session leader, so it can
@@ -12,10 +12,11 @@
 //     master), forks a short-lived "creator" that runs the runtime
 //     library's createContainer + startContainer and exits: the container's
 //     init is then reparented to the shim, and the heavy create work
-//     (config parsing, seccomp compilation) never touches the shim's own
-//     memory, which stays small for the container's whole life
+//     (config parsing, seccomp compilation or a --seccomp-cache read)
+//     never touches the shim's own memory, which stays small for the
+//     container's whole life
 //     reports "started <initPid> <shimPid>" (launch.h), relays output until
-//     the init exits (supervisor.h), flushes the log, writes exit.json,
+//     the init exits (supervisor.h), writes exit.json,
 //     removes attach.sock and shim.pid, exits.
 // The shim never deletes the container: berthd decides (restart policy).
 #pragma once

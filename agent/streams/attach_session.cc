@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <string_view>
 #include <thread>
 
@@ -26,8 +28,9 @@ namespace berth::agent::streams {
 namespace {
 
 constexpr int kMaxSignal = 64;
-// The engine records the exit when it sees the shim go; give it a moment.
-constexpr int kExitWaitMs = 5000;
+// How long an attach that started its container waits for it to finish
+// before following its log (see followLog): `true`, `echo`, a short script.
+constexpr int kShortRunMs = 50;
 
 pb::ExitStatus toProto(const shim::ExitStatus& status) {
   pb::ExitStatus out;
@@ -51,6 +54,7 @@ class AttachSession {
   void applyInput(const pb::StreamInput& input);
   void dropShimOutput();
   api::CallResult<pb::ExitStatus> exitStatus();
+  bool shimExitedWithin(int timeoutMs) const;
 
   engine::ContainerAccess& access_;
   const pb::AttachStart& request_;
@@ -105,8 +109,13 @@ sys::Result<void> AttachSession::followLog() {
   } else {
     options.tailLines = 0;
   }
-  // No shim: the container already exited, its log is complete.
-  options.follow = shim_.valid();
+  // No shim, or one that has exited: the log is complete, and a plain read
+  // spares the follower's inotify instance, whose teardown waits for the
+  // kernel's mark reaper (a jiffy and an SRCU grace period: 4-15 ms at the
+  // end of every short `berth run`). A container this call started gets
+  // kShortRunMs to finish first; a longer one shows its first output that
+  // much later, then follows live.
+  options.follow = shim_.valid() && !shimExitedWithin(sinceNs_ > 0 ? kShortRunMs : 0);
   options.cancelFd = stream_.cancelFd();
   options.exitedFd = shim_.get();
   return logs::readLogs(view_.dir, shim::kLogBaseName, options, [&](const logs::LogLine& line) {
@@ -162,16 +171,30 @@ void AttachSession::dropShimOutput() {
   }
 }
 
-api::CallResult<pb::ExitStatus> AttachSession::exitStatus() {
-  for (int waited = 0;; waited += 20) {
-    auto status = access_.lastExit(view_.id);
-    if (status) return status;
-    // The shim wrote exit.json before it exited; the engine may not have
-    // taken note yet.
-    if (auto recorded = shim::readExitFile(view_.dir)) return toProto(*recorded);
-    if (waited >= kExitWaitMs) return status;
-    ::usleep(20 * 1000);
+// False as well when the client cancelled meanwhile (the follower sees
+// that at once and ends).
+bool AttachSession::shimExitedWithin(int timeoutMs) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+  for (;;) {
+    struct pollfd fds[2] = {{shim_.get(), POLLIN, 0}, {stream_.cancelFd(), POLLIN, 0}};
+    auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    int n = ::poll(fds, 2, static_cast<int>(std::max<int64_t>(left.count(), 0)));
+    if (n < 0 && errno == EINTR) continue;
+    return n > 0 && fds[0].revents != 0;
   }
+}
+
+// The shim has exited (or the log directory went): the engine handles the
+// exit when asked, auto-remove included, so the exit frame follows the
+// removal of a `run --rm` container and the name is free once it arrives.
+api::CallResult<pb::ExitStatus> AttachSession::exitStatus() {
+  auto status = access_.lastExit(view_.id);
+  if (status) return status;
+  // The shim wrote exit.json before it exited (an engine that lost track
+  // of the container still has it there).
+  if (auto recorded = shim::readExitFile(view_.dir)) return toProto(*recorded);
+  return status;
 }
 
 }  // namespace

@@ -21,14 +21,24 @@ extern char** environ;
 namespace berth::agent::streams {
 namespace {
 
-// Makes `src` the child's fd `target`, without close-on-exec.
-bool installFdInChild(int src, int target) {
-  if (src == target) return ::fcntl(target, F_SETFD, 0) == 0;
-  return ::dup2(src, target) == target;
+// Makes fds[i] the child's fd i, without close-on-exec. Every source is
+// first moved above the targets, so no dup2 overwrites a source still to be
+// installed (a source may itself be a low number). `moved` has fds.size() room.
+bool installFdsInChild(const std::vector<int>& fds, int* moved) {
+  int count = static_cast<int>(fds.size());
+  for (int i = 0; i < count; ++i) {
+    moved[i] = ::fcntl(fds[static_cast<size_t>(i)], F_DUPFD_CLOEXEC, count);
+    if (moved[i] < 0) return false;
+  }
+  for (int i = 0; i < count; ++i) {
+    if (::dup2(moved[i], i) != i) return false;
+  }
+  return true;
 }
 
 // Runs in the clone3 child: only async-signal-safe calls, no allocation.
-[[noreturn]] void execInChild(char* const* argv, const int stdio[3], pid_t parent) {
+[[noreturn]] void execInChild(char* const* argv, const std::vector<int>& fds, int* moved, int executable,
+                              pid_t parent) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -39,11 +49,17 @@ bool installFdInChild(int src, int target) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
   ::setsid();
-  for (int fd = 0; fd < 3; ++fd) {
-    if (!installFdInChild(stdio[fd], fd)) ::_exit(127);
+  // Above the fds about to be installed, which could otherwise replace it.
+  if (executable >= 0) {
+    executable = ::fcntl(executable, F_DUPFD_CLOEXEC, static_cast<int>(fds.size()));
+    if (executable < 0) ::_exit(127);
   }
+  if (!installFdsInChild(fds, moved)) ::_exit(127);
   // Whatever another daemon thread opened without O_CLOEXEC stays behind.
-  sys::closeRange(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  sys::closeRange(static_cast<unsigned>(fds.size()), ~0U, CLOSE_RANGE_CLOEXEC);
+  // `executable` is close-on-exec: execveat still sees it, the binary does not.
+  // If that fails, the path still names the binary.
+  if (executable >= 0) ::execveat(executable, "", argv, environ, AT_EMPTY_PATH);
   ::execve(argv[0], argv, environ);
   ::_exit(127);
 }
@@ -51,7 +67,7 @@ bool installFdInChild(int src, int target) {
 }  // namespace
 
 sys::Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
-                                              const ChildStdio& stdio) {
+                                              const ChildStdio& stdio, int executable) {
   if (argv.empty()) return sys::Error::invalid("spawn: empty command line");
   // Everything the child needs is prepared here: it must not allocate.
   std::vector<char*> args;
@@ -59,10 +75,12 @@ sys::Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& ar
   args.push_back(nullptr);
   sys::UniqueFd devNull(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!devNull) return sys::Error::fromErrno("open /dev/null");
-  int fds[3] = {stdio.in, stdio.out, stdio.err};
+  std::vector<int> fds = {stdio.in, stdio.out, stdio.err};
   for (int& fd : fds) {
     if (fd < 0) fd = devNull.get();
   }
+  fds.insert(fds.end(), stdio.extra.begin(), stdio.extra.end());
+  std::vector<int> moved(fds.size());
   pid_t parent = ::getpid();
   int pidfd = -1;
   struct clone_args cl {};
@@ -71,7 +89,7 @@ sys::Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& ar
   cl.exit_signal = SIGCHLD;
   long pid = sys::clone3(&cl);
   if (pid < 0) return sys::Error::fromErrno("clone3 " + argv[0]);
-  if (pid == 0) execInChild(args.data(), fds, parent);
+  if (pid == 0) execInChild(args.data(), fds, moved.data(), executable, parent);
   ChildProcess child;
   child.pid_ = static_cast<pid_t>(pid);
   child.pidfd_.reset(pidfd);

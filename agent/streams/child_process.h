@@ -24,6 +24,9 @@ struct ChildStdio {
   int in = -1;
   int out = -1;
   int err = -1;
+  // Become the child's fds 3, 4, ... (e.g. a process.json memfd the child
+  // reads as /proc/self/fd/3), so it needs no file on disk.
+  std::vector<int> extra;
 };
 
 // Our child process, with a pidfd. Destroying it (or kill()) kills it with
@@ -33,9 +36,12 @@ struct ChildStdio {
 class ChildProcess {
  public:
   // argv[0] is the binary's path. The child gets its own session, default
-  // signal dispositions, an empty signal mask and only the fds in `stdio`.
+  // signal dispositions, an empty signal mask and only the fds in `stdio`
+  // (stdio.extra included).
+  // `executable`, when not -1, is an fd of that binary (e.g. an O_PATH one)
+  // that is run instead of the path, with execveat.
   static sys::Result<ChildProcess> spawn(const std::vector<std::string>& argv,
-                                         const ChildStdio& stdio);
+                                         const ChildStdio& stdio, int executable = -1);
 
   ChildProcess() = default;
   ChildProcess(ChildProcess&& other) noexcept;

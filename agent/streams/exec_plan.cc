@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <csignal>
+#include <string_view>
 
 namespace berth::agent::streams {
 namespace {
@@ -17,20 +18,18 @@ bool hasKey(const std::vector<std::string>& env, const std::string& key) {
   return false;
 }
 
-// The message of the last "error" line of a text-format runtime log
-// ("<time> error: <message>").
-std::string lastLoggedError(const std::string& logText) {
-  static const std::string kMarker = " error: ";
-  std::string found;
-  size_t pos = 0;
-  while (pos < logText.size()) {
-    size_t end = logText.find('\n', pos);
-    if (end == std::string::npos) end = logText.size();
-    std::string line = logText.substr(pos, end - pos);
-    if (size_t at = line.find(kMarker); at != std::string::npos) found = line.substr(at + kMarker.size());
-    pos = end + 1;
+constexpr std::string_view kStderrPrefix = "berth-runtime: ";
+constexpr std::string_view kLogMarker = " error: ";
+
+// The message a line of the runtime's stderr or --log carries, if any.
+std::optional<std::string_view> complaintIn(std::string_view line) {
+  if (line.substr(0, kStderrPrefix.size()) == kStderrPrefix) {
+    std::string_view message = line.substr(kStderrPrefix.size());
+    if (message.substr(0, 9) == "warning: " || message.substr(0, 7) == "debug: ") return std::nullopt;
+    return message;
   }
-  return found;
+  if (size_t at = line.find(kLogMarker); at != std::string_view::npos) return line.substr(at + kLogMarker.size());
+  return std::nullopt;
 }
 
 bool contains(const std::string& text, const char* needle) {
@@ -122,10 +121,9 @@ sys::Result<runtime::config::Process> buildExecProcess(const runtime::config::Pr
 std::vector<std::string> runtimeExecArgv(const RuntimeExecPaths& paths,
                                          const std::string& stateRoot,
                                          const std::string& runtimeId) {
-  std::vector<std::string> argv = {paths.runtimeBinary, "--root", stateRoot,
-                                   "--log",             paths.logFile, "exec",
-                                   "--process",         paths.processJson, "--pid-file",
-                                   paths.pidFile};
+  std::vector<std::string> argv = {paths.runtimeBinary, "--root", stateRoot};
+  if (!paths.logFile.empty()) argv.insert(argv.end(), {"--log", paths.logFile});
+  argv.insert(argv.end(), {"exec", "--process", paths.processJson, "--pid-file", paths.pidFile});
   if (!paths.consoleSocket.empty()) {
     argv.insert(argv.end(), {"--tty", "--console-socket", paths.consoleSocket});
   }
@@ -146,9 +144,31 @@ pb::ExitStatus exitStatusFromRuntime(int waitStatus) {
   return status;
 }
 
-api::CallError execStartError(const std::string& containerName, const std::string& logText,
+std::string runtimeComplaint(const std::string& runtimeOutput) {
+  std::string_view text(runtimeOutput);
+  std::string found;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    if (auto message = complaintIn(text.substr(pos, end - pos))) found = *message;
+    pos = end + 1;
+  }
+  return found;
+}
+
+std::optional<int> commandFailureExitCode(int waitStatus, const std::string& runtimeOutput) {
+  if (!WIFEXITED(waitStatus)) return std::nullopt;
+  int code = WEXITSTATUS(waitStatus);
+  // 127 alone is also what a runtime binary that failed to execve exits
+  // with: only the runtime's own complaint makes it the command's.
+  if ((code != 126 && code != 127) || runtimeComplaint(runtimeOutput).empty()) return std::nullopt;
+  return code;
+}
+
+api::CallError execStartError(const std::string& containerName, const std::string& runtimeOutput,
                               int waitStatus) {
-  std::string why = lastLoggedError(logText);
+  std::string why = runtimeComplaint(runtimeOutput);
   if (contains(why, "not running") || contains(why, "cannot exec in a")) {
     return {pb::FAILED_PRECONDITION, "container " + containerName + " is not running"};
   }

@@ -54,15 +54,17 @@ sys::Result<runtime::config::Process> buildExecProcess(const runtime::config::Pr
 // Sets KEY=VALUE in `env`, replacing an entry with the same key.
 void setEnv(std::vector<std::string>& env, const std::string& keyValue);
 
+// Paths as the runtime child sees them: the session hands process.json and
+// the pid pipe over as fds (/proc/self/fd/N), so no file is written.
 struct RuntimeExecPaths {
   std::string runtimeBinary;
   std::string processJson;
   std::string pidFile;
-  std::string logFile;
+  std::string logFile;        // empty: no --log (the runtime's stderr says why it failed)
   std::string consoleSocket;  // empty: no tty
 };
 
-// berth-runtime --root <stateRoot> --log <log> exec --process <json>
+// berth-runtime --root <stateRoot> [--log <log>] exec --process <json>
 //   --pid-file <pid> [--tty --console-socket <sock>] <runtimeId>
 std::vector<std::string> runtimeExecArgv(const RuntimeExecPaths& paths,
                                          const std::string& stateRoot,
@@ -74,10 +76,21 @@ std::vector<std::string> runtimeExecArgv(const RuntimeExecPaths& paths,
 // killed itself reports its own signal.
 pb::ExitStatus exitStatusFromRuntime(int waitStatus);
 
+// Why the runtime failed, from what it wrote: its stderr ("berth-runtime:
+// <message>" lines) or its --log (text format, "<time> error: <message>");
+// the last such message, empty when there is none.
+std::string runtimeComplaint(const std::string& runtimeOutput);
+
+// When the runtime failed before the process started because the command
+// could not be run, the code the call exits with, as docker exec does: the
+// runtime exits 127 (not found) or 126 (not executable) and says why.
+// nullopt for any other failure (which execStartError describes).
+std::optional<int> commandFailureExitCode(int waitStatus, const std::string& runtimeOutput);
+
 // The call's error when the runtime failed before the process started:
-// `logText` is the runtime's --log (text format), whose last error line
-// says why. "not running" failures become FAILED_PRECONDITION.
-api::CallError execStartError(const std::string& containerName, const std::string& logText,
+// `runtimeOutput` is what the runtime wrote (see runtimeComplaint). "not
+// running" failures become FAILED_PRECONDITION.
+api::CallError execStartError(const std::string& containerName, const std::string& runtimeOutput,
                               int waitStatus);
 
 }  // namespace berth::agent::streams

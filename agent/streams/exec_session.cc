@@ -6,13 +6,27 @@
 // signal) and applies it. Every fd either thread may block on is
 // non-blocking and polled beside a wake eventfd, so the end of the call can
 // always stop the input thread, however stuck the process is.
+//
+// Nothing touches a disk on the way (an exec is often a health check, and a
+// file created, fsynced and unlinked under /tmp cost milliseconds): the
+// runtime child gets process.json as a memfd (its fd 3), reports the
+// process's pid through a pipe (its fd 4, written in place as the pid file)
+// and says why it failed on its stderr, which is always a pipe. Only a tty
+// session makes a private directory, for the console socket.
+//
+// The runtime is started from a write-protected view of its binary
+// (sys::openWriteProtectedExecutable, made once and remade when the file
+// changes), so it need not re-execute itself before entering the container
+// (CVE-2019-5736): one execve less per call.
 #include "agent/streams/exec_session.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -20,6 +34,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -31,6 +46,7 @@
 #include "runtime/container/exec.h"
 #include "runtime/container/handshake.h"
 #include "runtime/sys/fs.h"
+#include "runtime/sys/sealed_exe.h"
 #include "runtime/sys/syscall.h"
 
 namespace berth::agent::streams {
@@ -45,6 +61,9 @@ constexpr int kDrainQuietMs = 100;
 // just being started, so it can be killed rather than orphaned.
 constexpr int kKillWaitMs = 1000;
 constexpr int kMaxSignal = 64;
+// The runtime child's fds for process.json and the pid pipe (ChildStdio::extra).
+constexpr const char* kProcessJsonFd = "/proc/self/fd/3";
+constexpr const char* kPidPipeFd = "/proc/self/fd/4";
 
 api::CallError cancelledError() { return {pb::CANCELLED, "cancelled by the client"}; }
 
@@ -72,6 +91,61 @@ sys::Result<Pipe> makePipe() {
   return Pipe{sys::UniqueFd(fds[0]), sys::UniqueFd(fds[1])};
 }
 
+sys::Result<sys::UniqueFd> memfdWith(const std::string& text) {
+  sys::UniqueFd fd(::memfd_create("berth-exec-process", MFD_CLOEXEC));
+  if (!fd) return sys::Error::fromErrno("memfd_create for process.json");
+  std::string_view rest(text);
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return sys::Error::fromErrno("write process.json to a memfd");
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  return fd;
+}
+
+// The write-protected view of the runtime binary, shared by every call and
+// remade when the file at the path is another one (an upgrade replaced it).
+class ProtectedRuntime {
+ public:
+  // An fd to execveat, null or invalid: start the runtime by its path (a
+  // script, as tests use; no CAP_SYS_ADMIN), and it protects itself. Shared,
+  // so a remake while a call still starts its runtime leaves its fd open.
+  std::shared_ptr<const sys::UniqueFd> fd(const std::string& path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) < 0) return nullptr;
+    std::lock_guard lock(mutex_);
+    if (path != path_ || st.st_dev != id_.st_dev || st.st_ino != id_.st_ino ||
+        st.st_mtim.tv_sec != id_.st_mtim.tv_sec || st.st_mtim.tv_nsec != id_.st_mtim.tv_nsec) {
+      path_ = path;
+      id_ = st;
+      fd_.reset();
+      if (isElf(path)) {
+        auto view = sys::openWriteProtectedExecutable(path);
+        if (view) fd_ = std::make_shared<const sys::UniqueFd>(std::move(*view));
+      }
+    }
+    return fd_;
+  }
+
+ private:
+  static bool isElf(const std::string& path) {
+    sys::UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    char magic[4];
+    return file && ::read(file.get(), magic, sizeof magic) == 4 && std::memcmp(magic, "\x7f" "ELF", 4) == 0;
+  }
+
+  std::mutex mutex_;
+  std::string path_;
+  struct stat id_ {};
+  std::shared_ptr<const sys::UniqueFd> fd_;
+};
+
+std::shared_ptr<const sys::UniqueFd> protectedRuntime(const std::string& path) {
+  static ProtectedRuntime runtime;
+  return runtime.fd(path);
+}
+
 void setNonBlocking(int fd) {
   if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
@@ -85,13 +159,16 @@ void setWindowSize(int master, unsigned rows, unsigned cols) {
 }
 
 // The exec'd process (not our child: the runtime's), learned from the
-// runtime's --pid-file, for signals and for killing it when the client goes.
+// runtime's --pid-file (a pipe), for signals and for killing it when the
+// client goes.
 class ExecTarget {
  public:
-  ExecTarget(const ChildProcess& runtime, std::string pidFile)
-      : runtime_(runtime), pidFile_(std::move(pidFile)) {}
+  ExecTarget(const ChildProcess& runtime, sys::UniqueFd pidPipe)
+      : runtime_(runtime), pidPipe_(std::move(pidPipe)) {
+    setNonBlocking(pidPipe_.get());
+  }
 
-  // True once the runtime wrote the pid file: the process was exec'd.
+  // True once the runtime wrote the pid: the process was exec'd.
   bool started() {
     std::lock_guard lock(mutex_);
     return startedLocked();
@@ -118,17 +195,33 @@ class ExecTarget {
  private:
   bool startedLocked() {
     if (started_) return true;
-    auto text = sys::readFile(pidFile_);
-    if (!text || text->empty()) return false;
+    readPidPipe();
+    if (pidText_.empty()) return false;
     started_ = true;
-    pid_t pid = static_cast<pid_t>(std::strtol(text->c_str(), nullptr, 10));
+    pid_t pid = static_cast<pid_t>(std::strtol(pidText_.c_str(), nullptr, 10));
     process_ = openChildPidfd(pid, runtime_.pid());
     return true;
   }
 
+  // The runtime writes the pid in one write of a few bytes (atomic on a pipe).
+  void readPidPipe() {
+    char buf[32];
+    while (pidPipe_) {
+      ssize_t n = ::read(pidPipe_.get(), buf, sizeof buf);
+      if (n > 0) {
+        pidText_.append(buf, static_cast<size_t>(n));
+      } else if (n == 0) {
+        pidPipe_.reset();  // every writer is gone
+      } else if (errno != EINTR) {
+        return;  // EAGAIN: nothing (yet)
+      }
+    }
+  }
+
   std::mutex mutex_;
   const ChildProcess& runtime_;
-  std::string pidFile_;
+  sys::UniqueFd pidPipe_;
+  std::string pidText_;
   sys::UniqueFd process_;
   bool started_ = false;
 };
@@ -138,18 +231,20 @@ class ExecSession {
   ExecSession(api::BidiStream& stream, const ExecRequest& request, const RuntimeExecPaths& paths)
       : stream_(stream), request_(request), paths_(paths) {}
 
-  api::CallResult<pb::ExitStatus> run(const std::vector<std::string>& argv);
+  // `processJson`: the memfd the runtime reads as its fd 3.
+  api::CallResult<pb::ExitStatus> run(const std::vector<std::string>& argv, int processJson);
 
  private:
   enum class End { kExited, kCancelled };
   enum class Read { kData, kEof, kGone };
 
-  sys::Result<void> start(const std::vector<std::string>& argv);
+  sys::Result<void> start(const std::vector<std::string>& argv, int processJson);
   // Waits for the runtime to hand over the pty master; false when the
   // runtime exited first (*cancelled: the client went).
   sys::Result<bool> awaitConsole(int listener, bool* cancelled);
   End pumpOutput();
   void drainAfterExit();
+  void collectHeldStderr();
   Read forward(sys::UniqueFd& fd, pb::OutputStream stream);
   bool emit(pb::OutputStream stream, std::string_view data);
   void inputLoop();
@@ -168,11 +263,11 @@ class ExecSession {
   std::string heldStderr_;
 };
 
-api::CallResult<pb::ExitStatus> ExecSession::run(const std::vector<std::string>& argv) {
+api::CallResult<pb::ExitStatus> ExecSession::run(const std::vector<std::string>& argv, int processJson) {
   wake_ = BERTH_TRY(makeEventFd());
   sys::UniqueFd listener;
   if (request_.tty) listener = BERTH_TRY(listenUnix(paths_.consoleSocket));
-  BERTH_TRY(start(argv));
+  BERTH_TRY(start(argv, processJson));
   if (request_.tty) {
     bool cancelled = false;
     bool attached = BERTH_TRY(awaitConsole(listener.get(), &cancelled));
@@ -195,21 +290,26 @@ api::CallResult<pb::ExitStatus> ExecSession::run(const std::vector<std::string>&
   return finish();
 }
 
-sys::Result<void> ExecSession::start(const std::vector<std::string>& argv) {
+sys::Result<void> ExecSession::start(const std::vector<std::string>& argv, int processJson) {
   ChildStdio stdio;
-  Pipe in, out, err;
+  Pipe in, out, err, pid;
   if (!request_.tty) {
     if (request_.stdin) {
       in = BERTH_TRY(makePipe());
       stdio.in = in.read.get();
     }
     out = BERTH_TRY(makePipe());
-    err = BERTH_TRY(makePipe());
     stdio.out = out.write.get();
-    stdio.err = err.write.get();
   }
-  runtime_ = BERTH_TRY(ChildProcess::spawn(argv, stdio));
-  target_.emplace(runtime_, paths_.pidFile);
+  // With a tty too: the process gets the pty, the runtime's own complaints
+  // come here.
+  err = BERTH_TRY(makePipe());
+  stdio.err = err.write.get();
+  pid = BERTH_TRY(makePipe());
+  stdio.extra = {processJson, pid.write.get()};
+  auto view = protectedRuntime(argv.front());
+  runtime_ = BERTH_TRY(ChildProcess::spawn(argv, stdio, view ? view->get() : -1));
+  target_.emplace(runtime_, std::move(pid.read));
   // Only the child keeps its ends: EOF on ours then means the process (and
   // whatever inherited its stdio) closed them.
   stdin_ = std::move(in.write);
@@ -353,12 +453,34 @@ void ExecSession::applyInput(const pb::StreamInput& input) {
   }
 }
 
+// What the runtime wrote to stderr and nobody read yet (a tty session that
+// ended before its console arrived never pumped it). The runtime has exited:
+// what it wrote is in the pipe, so a non-blocking read finds all of it.
+void ExecSession::collectHeldStderr() {
+  char buf[4096];
+  while (stderr_) {
+    ssize_t n = ::read(stderr_.get(), buf, sizeof buf);
+    if (n > 0) {
+      heldStderr_.append(buf, static_cast<size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      stderr_.reset();
+    }
+  }
+}
+
 api::CallResult<pb::ExitStatus> ExecSession::finish() {
   int status = BERTH_TRY(runtime_.wait());
   bool started = target_->started();
   if (!started && status != 0) {
-    auto log = sys::readFile(paths_.logFile);
-    return execStartError(request_.id, log ? *log : std::string(), status);
+    collectHeldStderr();
+    if (auto code = commandFailureExitCode(status, heldStderr_)) {
+      // As docker exec: the reason on stderr, 127 or 126 as the exit code.
+      emit(pb::OUTPUT_STDERR, runtimeComplaint(heldStderr_) + "\n");
+      pb::ExitStatus exit;
+      exit.set_code(*code);
+      return exit;
+    }
+    return execStartError(request_.id, heldStderr_, status);
   }
   if (!heldStderr_.empty()) emit(pb::OUTPUT_STDERR, heldStderr_);
   return exitStatusFromRuntime(status);
@@ -387,16 +509,18 @@ api::CallResult<pb::ExitStatus> execIn(const engine::ContainerView& view, const 
   auto process = buildExecProcess(base, view, request, user);
   if (!process) return api::CallError(pb::INVALID_ARGUMENT, process.error().str());
 
-  ScratchDir scratch = BERTH_TRY(ScratchDir::create(tools.scratchParent, "exec"));
+  sys::UniqueFd processJson = BERTH_TRY(memfdWith(runtime::config::serializeProcess(*process)));
   RuntimeExecPaths paths;
   paths.runtimeBinary = tools.runtimeBinary;
-  paths.processJson = scratch.file("process.json");
-  paths.pidFile = scratch.file("exec.pid");
-  paths.logFile = scratch.file("runtime.log");
-  if (request.tty) paths.consoleSocket = scratch.file("console.sock");
-  BERTH_TRY(sys::writeFileAtomic(paths.processJson, runtime::config::serializeProcess(*process), 0600));
+  paths.processJson = kProcessJsonFd;
+  paths.pidFile = kPidPipeFd;
+  std::optional<ScratchDir> scratch;  // the console socket needs a path
+  if (request.tty) {
+    scratch.emplace(BERTH_TRY(ScratchDir::create(tools.scratchParent, "exec")));
+    paths.consoleSocket = scratch->file("console.sock");
+  }
   ExecSession session(stream, request, paths);
-  return session.run(runtimeExecArgv(paths, view.stateRoot, view.runtimeId));
+  return session.run(runtimeExecArgv(paths, view.stateRoot, view.runtimeId), processJson.get());
 }
 
 api::CallResult<engine::ContainerView> findRunning(engine::ContainerAccess& access,

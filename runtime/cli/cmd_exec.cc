@@ -1,6 +1,7 @@
 // `exec`: a new process in a running container. Without --process the
 // process starts from the container's own (env, user, capabilities...), with
-// the command line's overrides, as runc does.
+// the command line's overrides, as runc does. A command that cannot be run
+// exits 127 (not found) or 126 (not executable), as docker exec does.
 #include <fcntl.h>
 
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include "runtime/container/handshake.h"
 #include "runtime/security/credentials.h"
 #include "runtime/sys/fs.h"
+#include "runtime/sys/sealed_exe.h"
 
 namespace berth::runtime::cli {
 namespace {
@@ -52,14 +54,16 @@ void addCap(std::vector<std::string>& set, const std::string& cap) {
   set.push_back(cap);
 }
 
-sys::Result<config::Process> buildProcess(const Globals& g, const Args& args, const std::string& id) {
+// `spec` receives the container's config when it had to be read.
+sys::Result<config::Process> buildProcess(const Globals& g, const Args& args, const std::string& id,
+                                          std::optional<config::Spec>* spec) {
   if (args.has("process")) {
     std::string text = BERTH_TRY(sys::readFile(args.value("process")));
     return BERTH_TRY_CTX(config::parseProcess(text), args.value("process"));
   }
   if (args.positionals().size() < 2) return sys::Error::invalid("exec: a command is required");
-  config::Spec spec = BERTH_TRY(container::loadContainerSpec(g.root, id));
-  config::Process p = spec.process ? *spec.process : config::Process{};
+  *spec = BERTH_TRY(container::loadContainerSpec(g.root, id));
+  config::Process p = (*spec)->process ? *(*spec)->process : config::Process{};
   p.args.assign(args.positionals().begin() + 1, args.positionals().end());
   p.terminal = args.flag("tty");
   p.consoleSize.reset();
@@ -94,13 +98,18 @@ int cmdExec(const Globals& g, const std::vector<std::string>& argv, size_t first
   if (!parseCommandArgs(g, commands()[6], kExecFlags, argv, first, &args, &rc)) return rc;
   std::string id;
   if (!takeContainerId(g, args, &id, &rc)) return rc;
-  auto process = buildProcess(g, args, id);
+  // execInContainer would do it anyway (CVE-2019-5736): first, so that the
+  // config is read and parsed once, in the re-executed process.
+  if (auto r = sys::reexecFromSealedCopy(); !r) return fail(g, r.error());
+  std::optional<config::Spec> spec;
+  auto process = buildProcess(g, args, id, &spec);
   if (!process) return fail(g, process.error());
 
   container::ExecOptions opt;
   opt.stateRoot = g.root;
   opt.id = id;
   opt.process = std::move(*process);
+  opt.spec = std::move(spec);
   opt.consoleSocket = args.value("console-socket");
   opt.pidFile = args.value("pid-file");
   opt.preserveFds = std::atoi(args.value("preserve-fds", "0").c_str());
@@ -116,7 +125,11 @@ int cmdExec(const Globals& g, const std::vector<std::string>& argv, size_t first
   }
   if (!detach) blockForwardedSignals();
   auto started = container::execInContainer(opt);
-  if (!started) return fail(g, started.error());
+  if (!started) {
+    fail(g, started.error());
+    int code = container::commandFailureExitCode(started.error());
+    return code != 0 ? code : 1;
+  }
   if (detach) return 0;
   sys::UniqueFd master;
   if (console.receiveEnd) {

@@ -1,10 +1,28 @@
 // `exec` into a running container; see exec.h.
+//
+// Latency matters here (an exec is often a health check or a shell), so the
+// steps are chosen for it:
+//   - the child joins the container's v1 cgroups itself by writing "0" to
+//     each hierarchy's `tasks` file (opened by the parent): a thread moving
+//     itself is the one case where the kernel skips the write lock of
+//     cgroup_threadgroup_rwsem (cgroup_procs_write_start), whose first taker
+//     waits a whole RCU grace period (~9 ms here) — what writing the child's
+//     pid to cgroup.procs from the parent cost, and still costs crun. The
+//     child is single-threaded, so moving its one thread moves the process.
+//     The cgroup2 directory (v2, or the hybrid "unified" one) is joined at
+//     clone time with CLONE_INTO_CGROUP, which takes that lock only to read;
+//   - the seccomp profile is compiled by the container's first exec and
+//     read back by the later ones (security/seccomp_cache.h);
+//   - no handshake round trip before the child starts: the parent only
+//     waits for the channel's EOF (execve happened) or an error.
 #include "runtime/container/exec.h"
 
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +33,7 @@
 #include "runtime/container/lifecycle.h"
 #include "runtime/container/namespaces.h"
 #include "runtime/container/process.h"
+#include "runtime/security/seccomp_cache.h"
 #include "runtime/sys/fs.h"
 #include "runtime/sys/sealed_exe.h"
 #include "runtime/sys/syscall.h"
@@ -22,16 +41,37 @@
 namespace berth::runtime::container {
 namespace {
 
+// A v1 hierarchy's `tasks` file of the container's cgroup, opened by the parent.
+struct TasksFile {
+  sys::UniqueFd fd;
+  std::string path;
+};
+
+// Where the container's cgroups are joined from: see the file comment.
+struct CgroupJoin {
+  std::vector<TasksFile> tasks;
+  sys::UniqueFd cgroup2;  // for CLONE_INTO_CGROUP; invalid when there is none
+};
+
 struct ExecChildContext {
   PreparedProcess* process;
   Channel* channel;
+  const std::vector<TasksFile>* tasks;
   std::vector<std::pair<int, int>> joins;  // (flag, fd), user first
   int consoleSocket;
   int preserveFds;
 };
 
+sys::Result<void> joinCgroupsInChild(const std::vector<TasksFile>& tasks) {
+  for (const auto& t : tasks) {
+    if (::write(t.fd.get(), "0", 1) < 0) return sys::Error::fromErrno("join the container's cgroup " + t.path);
+  }
+  return sys::ok();
+}
+
 sys::Result<void> enterContainerInChild(ExecChildContext& ctx) {
-  BERTH_TRY(ctx.channel->expect(MsgType::kGo));
+  // First, so everything the child does from here is charged to the container.
+  BERTH_TRY(joinCgroupsInChild(*ctx.tasks));
   for (auto [flag, fd] : ctx.joins) {
     if (::setns(fd, flag) < 0) {
       return sys::Error::fromErrno(std::string("join the container's ") + namespaceProcName(flag) + " namespace");
@@ -51,11 +91,97 @@ sys::Result<void> enterContainerInChild(ExecChildContext& ctx) {
 }
 
 [[noreturn]] void runExecChild(ExecChildContext& ctx) {
+  // Until its execve the child runs the runtime's image with the runtime's
+  // fds, in the container's pid namespace: not dumpable, its /proc/<pid>/exe
+  // and fd/ are closed to the container's processes (defense in depth beside
+  // the write-protected binary, as runc does). execve makes the command
+  // dumpable again by the usual rules.
+  ::prctl(PR_SET_DUMPABLE, 0);
   resetSignalsInChild();
   closeFdsOnExecInChild(3 + ctx.preserveFds);
   auto r = enterContainerInChild(ctx);
   (void)ctx.channel->sendError(r.error());
   ::_exit(127);
+}
+
+sys::Result<CgroupJoin> openCgroupJoin(const std::string& cgroupsPath, const std::string& id) {
+  auto cg = BERTH_TRY(openContainerCgroup(cgroupsPath, id));
+  CgroupJoin join;
+  for (const auto& m : cg->containerMounts()) {
+    if (m.cgroup2) {
+      join.cgroup2.reset(::open(m.hostDir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!join.cgroup2) return sys::Error::fromErrno("open the container's cgroup " + m.hostDir);
+      continue;
+    }
+    std::string path = sys::joinPath(m.hostDir, "tasks");
+    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return sys::Error::fromErrno("open " + path);
+    join.tasks.push_back({std::move(fd), std::move(path)});
+  }
+  return join;
+}
+
+// The init's namespaces, the user namespace first (joining it grants the
+// rights the others need) and the pid namespace apart: setns(pid) only
+// affects children, so the parent joins it and the clone lands inside.
+struct ContainerNamespaces {
+  std::vector<std::pair<int, sys::UniqueFd>> joins;
+  sys::UniqueFd pid;
+};
+
+sys::Result<ContainerNamespaces> openNamespaces(const config::Spec& spec, pid_t init) {
+  ContainerNamespaces out;
+  for (const auto& ns : spec.linux->namespaces) {
+    int flag = namespaceFlag(ns.type);
+    std::string path = "/proc/" + std::to_string(init) + "/ns/" + namespaceProcName(flag);
+    sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return sys::Error::fromErrno("open " + path);
+    if (flag == CLONE_NEWPID) {
+      out.pid = std::move(fd);
+    } else if (flag == CLONE_NEWUSER) {
+      out.joins.insert(out.joins.begin(), {flag, std::move(fd)});
+    } else {
+      out.joins.emplace_back(flag, std::move(fd));
+    }
+  }
+  return out;
+}
+
+// A pid file is replaced whole (temp file + rename), so a reader never sees
+// half a pid; a FIFO, or a pipe named as /proc/self/fd/N (how berthd learns
+// the pid without a file), cannot be renamed over and is written in place.
+sys::Result<void> writePidFile(const std::string& path, pid_t pid) {
+  std::string text = std::to_string(pid);
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) {
+    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      return sys::Error::fromErrno("write pid file " + path);
+    }
+    return sys::ok();
+  }
+  BERTH_TRY_CTX(sys::writeFileReplace(path, text, 0644), "write pid file");
+  return sys::ok();
+}
+
+// The channel is close-on-exec, so its EOF proves the execve happened; an
+// error message says why the child gave up, and the child is then reaped.
+sys::Result<void> awaitExecFromParent(Channel& channel, const ExecStarted& started) {
+  auto reply = channel.receive();
+  if (!reply && reply.error().code() == ECONNRESET) return sys::ok();
+  sys::pidfdSendSignal(started.pidfd.get(), SIGKILL);
+  ::waitpid(started.pid, nullptr, 0);
+  if (!reply) return std::move(reply).error();
+  if (reply->type == MsgType::kError) return sys::Error(reply->code, reply->text);
+  return sys::Error::invalid("unexpected message from exec process");
+}
+
+// In the container's state dir, which only the runtime writes and `delete`
+// removes: the first exec compiles, the later ones read the program back.
+sys::Result<security::SeccompProgram> compileContainerSeccomp(const StateDir& dir,
+                                                              const config::Seccomp& profile) {
+  return BERTH_TRY_CTX(security::compileSeccompCached(profile, sys::joinPath(dir.path(), "seccomp-cache")),
+                       "linux.seccomp");
 }
 
 }  // namespace
@@ -66,6 +192,14 @@ sys::Result<config::Spec> loadContainerSpec(const std::string& stateRoot, const 
   return config::parseSpec(text);
 }
 
+int commandFailureExitCode(const sys::Error& error) {
+  // The texts findExecutableInChild and execProcessInChild (process.cc) give.
+  const std::string& what = error.what();
+  if (what.rfind("exec: \"", 0) != 0 && what.rfind("exec \"", 0) != 0) return 0;
+  bool notFound = error.code() == ENOENT || what.find("executable file not found") != std::string::npos;
+  return notFound ? kExitCommandNotFound : kExitCommandNotExecutable;
+}
+
 sys::Result<ExecStarted> execInContainer(const ExecOptions& opt) {
   // We are about to become visible inside the container (CVE-2019-5736).
   BERTH_TRY(sys::reexecFromSealedCopy());
@@ -73,35 +207,24 @@ sys::Result<ExecStarted> execInContainer(const ExecOptions& opt) {
   if (info.status != Status::kRunning && info.status != Status::kCreated) {
     return sys::Error::invalid("cannot exec in a " + std::string(statusName(info.status)) + " container");
   }
-  config::Spec spec = BERTH_TRY(loadContainerSpec(opt.stateRoot, opt.id));
+  config::Spec spec = opt.spec ? *opt.spec : BERTH_TRY(loadContainerSpec(opt.stateRoot, opt.id));
   if (!spec.linux) spec.linux.emplace();
   if (!opt.process.apparmorProfile.empty() || !opt.process.selinuxLabel.empty()) {
     return sys::Error::invalid("process: AppArmor profiles and SELinux labels are not supported by berth-runtime");
   }
-  PreparedProcess process = BERTH_TRY(prepareProcess(opt.process, spec.linux->seccomp));
+  PreparedProcess process = BERTH_TRY(prepareProcess(opt.process, std::nullopt));
+  if (spec.linux->seccomp) {
+    process.seccomp = BERTH_TRY(compileContainerSeccomp(StateDir(opt.stateRoot, opt.id), *spec.linux->seccomp));
+  }
   if (opt.process.terminal && opt.consoleSocket.empty() && opt.consoleSocketFd < 0) {
     return sys::Error::invalid("--tty requires --console-socket");
   }
 
-  // The init's namespaces, opened now and verified alive afterwards.
-  std::vector<std::pair<int, sys::UniqueFd>> nsFds;
-  sys::UniqueFd pidNs;
-  for (const auto& ns : spec.linux->namespaces) {
-    int flag = namespaceFlag(ns.type);
-    std::string path = "/proc/" + std::to_string(info.state.pid) + "/ns/" + namespaceProcName(flag);
-    sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return sys::Error::fromErrno("open " + path);
-    if (flag == CLONE_NEWPID) {
-      pidNs = std::move(fd);
-    } else if (flag == CLONE_NEWUSER) {
-      nsFds.insert(nsFds.begin(), {flag, std::move(fd)});
-    } else {
-      nsFds.emplace_back(flag, std::move(fd));
-    }
-  }
+  // Opened now and verified alive afterwards: the fds then name its namespaces.
+  ContainerNamespaces ns = BERTH_TRY(openNamespaces(spec, info.state.pid));
   if (!initAlive(info.state)) return sys::Error(ESRCH, "container \"" + opt.id + "\" is not running");
 
-  auto cg = BERTH_TRY(openContainerCgroup(info.state.cgroupsPath, opt.id));
+  CgroupJoin cgroups = BERTH_TRY(openCgroupJoin(info.state.cgroupsPath, opt.id));
   sys::UniqueFd consoleSock;
   int consoleFd = opt.consoleSocketFd;
   if (opt.process.terminal && consoleFd < 0) {
@@ -110,10 +233,9 @@ sys::Result<ExecStarted> execInContainer(const ExecOptions& opt) {
   }
   auto [parentEnd, childEnd] = BERTH_TRY(Channel::pair());
 
-  ExecChildContext ctx{&process, &childEnd, {}, consoleFd, opt.preserveFds};
-  for (auto& [flag, fd] : nsFds) ctx.joins.emplace_back(flag, fd.get());
-  // setns(pid) only affects children: the runtime joins, the clone lands inside.
-  if (pidNs && ::setns(pidNs.get(), CLONE_NEWPID) < 0) {
+  ExecChildContext ctx{&process, &childEnd, &cgroups.tasks, {}, consoleFd, opt.preserveFds};
+  for (auto& [flag, fd] : ns.joins) ctx.joins.emplace_back(flag, fd.get());
+  if (ns.pid && ::setns(ns.pid.get(), CLONE_NEWPID) < 0) {
     return sys::Error::fromErrno("join the container's pid namespace");
   }
 
@@ -122,10 +244,9 @@ sys::Result<ExecStarted> execInContainer(const ExecOptions& opt) {
   args.flags = CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
-  auto cgroupFd = cg->cloneIntoFd();
-  if (cgroupFd >= 0) {
+  if (cgroups.cgroup2) {
     args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>(cgroupFd);
+    args.cgroup = static_cast<uint64_t>(cgroups.cgroup2.get());
   }
   long pid = sys::clone3(&args);
   if (pid < 0) return sys::Error::fromErrno("clone3 exec process");
@@ -134,24 +255,8 @@ sys::Result<ExecStarted> execInContainer(const ExecOptions& opt) {
   childEnd.close();
   consoleSock.reset();
 
-  auto fail = [&](sys::Error e) -> sys::Error {
-    sys::pidfdSendSignal(started.pidfd.get(), SIGKILL);
-    ::waitpid(started.pid, nullptr, 0);
-    return e;
-  };
-  if (cgroupFd < 0) {
-    if (auto r = cg->addProcess(started.pid); !r) return fail(std::move(r).error().context("join cgroup"));
-  }
-  if (auto r = parentEnd.send(MsgType::kGo); !r) return fail(std::move(r).error());
-  auto reply = parentEnd.receive();
-  if (reply) {
-    if (reply->type == MsgType::kError) return fail(sys::Error(reply->code, reply->text));
-    return fail(sys::Error::invalid("unexpected message from exec process"));
-  }
-  if (reply.error().code() != ECONNRESET) return fail(std::move(reply).error());
-  if (!opt.pidFile.empty()) {
-    BERTH_TRY_CTX(sys::writeFileReplace(opt.pidFile, std::to_string(started.pid), 0644), "write pid file");
-  }
+  BERTH_TRY(awaitExecFromParent(parentEnd, started));
+  if (!opt.pidFile.empty()) BERTH_TRY(writePidFile(opt.pidFile, started.pid));
   return started;
 }
 

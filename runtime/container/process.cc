@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "runtime/security/credentials.h"
+#include "runtime/security/seccomp_cache.h"
 #include "runtime/sys/syscall.h"
 
 namespace berth::runtime::container {
@@ -25,7 +26,8 @@ sys::Result<PreparedProcess> prepareProcess(const config::Process& process,
     p.caps = BERTH_TRY(security::prepareCapabilities(*process.capabilities));
   }
   p.rlimits = BERTH_TRY(security::prepareRlimits(process.rlimits));
-  if (seccomp) p.seccomp = BERTH_TRY_CTX(security::compileSeccomp(*seccomp), "linux.seccomp");
+  if (seccomp)
+    p.seccomp = BERTH_TRY_CTX(security::compileSeccompForProcess(*seccomp), "linux.seccomp");
   for (auto& a : p.process.args) p.argv.push_back(a.data());
   p.argv.push_back(nullptr);
   for (auto& e : p.process.env) p.envp.push_back(e.data());

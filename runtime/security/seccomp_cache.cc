@@ -149,4 +149,22 @@ sys::Result<SeccompProgram> compileSeccompCached(const config::Seccomp& profile,
   return program;
 }
 
+namespace {
+
+std::string& processCacheDir() {
+  static std::string dir;
+  return dir;
+}
+
+}  // namespace
+
+void setProcessSeccompCacheDir(std::string cacheDir) {
+  processCacheDir() = std::move(cacheDir);
+}
+
+sys::Result<SeccompProgram> compileSeccompForProcess(const config::Seccomp& profile) {
+  const std::string& dir = processCacheDir();
+  return dir.empty() ? compileSeccomp(profile) : compileSeccompCached(profile, dir);
+}
+
 }  // namespace berth::runtime::security

@@ -24,6 +24,14 @@ namespace berth::runtime::security {
 sys::Result<SeccompProgram> compileSeccompCached(const config::Seccomp& profile,
                                                  const std::string& cacheDir);
 
+// The cache that prepareProcess (runtime/container/process.h) compiles a
+// container's profile through: none by default (compileSeccomp every time).
+// A program that owns such a directory sets it once, before it creates a
+// container (berth-shim: berthd's <run>/seccomp-cache).
+void setProcessSeccompCacheDir(std::string cacheDir);
+// compileSeccompCached with that directory; compileSeccomp when none is set.
+sys::Result<SeccompProgram> compileSeccompForProcess(const config::Seccomp& profile);
+
 // The exact bytes an entry is keyed by (exposed for tests).
 std::string seccompCacheKey(const config::Seccomp& profile);
 

@@ -71,6 +71,17 @@ body() {
   e2e_expect "run -i: stdin reaches the container" piped "$out"
   berth_expect_fail "run of a missing image" berth_cli run --rm localhost/no-such-image:e2e true
   berth_expect_fail "run of a missing command" berth_cli run --rm "$img" /no/such/binary
+  # As docker's: 127 when the command does not exist, 126 when it cannot be
+  # executed; foreground and detached alike, and --rm removes the container
+  # whose start failed.
+  berth_cli run --rm "$img" /no/such/binary >/dev/null 2>"$T/err"
+  e2e_expect "run --rm IMG /no/such/binary: exit code" 127 "$?"
+  berth_cli run --rm "$img" no-such-command-in-path >/dev/null 2>"$T/err"
+  e2e_expect "run --rm IMG no-such-command-in-path: exit code" 127 "$?"
+  berth_cli run --rm "$img" /etc >/dev/null 2>"$T/err"
+  e2e_expect "run --rm IMG /etc (a directory): exit code" 126 "$?"
+  berth_cli run -d --rm "$img" /no/such/binary >/dev/null 2>"$T/err"
+  e2e_expect "run -d --rm IMG /no/such/binary: exit code" 127 "$?"
   left=$(berth_cli ps -a -q 2>&1)
   if [ -n "$left" ]; then
     berth_fail_later "run --rm of a missing command left its container: $(berth_cli ps -a 2>&1 | tail -n +2)"
@@ -162,6 +173,14 @@ body() {
   else
     e2e_log "ok: run --rm (foreground) leaves nothing"
   fi
+  # Name reuse at once, over and over (a script's loop).
+  i=0
+  while [ $i -lt 10 ]; do
+    berth_cli run --rm --name e2e-reuse "$img" true >/dev/null 2>"$T/err" \
+      || { berth_fail_later "run --rm --name e2e-reuse, round $i: $(cat "$T/err")"; break; }
+    i=$((i + 1))
+  done
+  [ $i -eq 10 ] && e2e_log "ok: run --rm --name x 10 times in a row"
   berth_cli run -d --rm --name e2e-rmd "$img" sleep 0.3 >/dev/null 2>"$T/err" || e2e_fail "run -d --rm: $(cat "$T/err")"
   berth_wait_gone e2e-rmd 10 \
     || e2e_fail "run -d --rm: e2e-rmd still exists 10 s after its exit"

@@ -1,13 +1,17 @@
 // exec, shell, logs, attach and stats against a real container run by a
 // real berth-shim and berth-runtime.
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <filesystem>
 #include <regex>
 #include <thread>
 
 #include "agent/streams/attach_session.h"
+#include "agent/streams/child_process.h"
 #include "agent/streams/exec_session.h"
 #include "agent/streams/log_stream.h"
 #include "agent/streams/stats_stream.h"
@@ -94,6 +98,10 @@ size_t openFds() {
 }
 
 TEST_F(ExecTest, TtyIsAPseudoTerminal) {
+  // The first exec opens the one write-protected view of the runtime binary
+  // every later call shares (exec_session.cc), held for the process's life.
+  FakeBidi warmUp;
+  ASSERT_TRUE(st::runExec(access_, tools_, request({"true"}), warmUp));
   size_t fdsBefore = openFds();
   auto r = st::runExec(access_, tools_, request({"tty"}, true), stream_);
   EXPECT_EQ(openFds(), fdsBefore) << "the pty master or console socket leaked";
@@ -159,10 +167,58 @@ TEST_F(ExecTest, ClientGoneKillsTheExecdProcess) {
   EXPECT_TRUE(waitUntil([&] { return pidsInCgroup() == 1; }, 5s)) << pidsInCgroup();
 }
 
-TEST_F(ExecTest, MissingBinaryIsAnError) {
-  auto r = st::runExec(access_, tools_, request({"/no/such/binary"}), stream_);
+// Writes one byte through `path`; the errno when the kernel refuses.
+int writeThrough(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int err = ::write(fd, "x", 1) == 1 ? 0 : errno;
+  ::close(fd);
+  return err;
+}
+
+// CVE-2019-5736 on the daemon's path: the runtime child is started from a
+// write-protected view of its binary (and skips its own re-exec), so an O_PATH
+// fd of its /proc/<pid>/exe kept until it is gone still cannot write the file.
+TEST_F(ExecTest, TheRuntimeRunsFromAWriteProtectedViewOfItsBinary) {
+  std::string copy = dir_ + "/runtime-copy";  // a failure corrupts only this
+  auto original = sys::readFile(runtimeBinary());
+  ASSERT_TRUE(original);
+  ASSERT_TRUE(sys::writeFileReplace(copy, *original, 0755));
+  tools_.runtimeBinary = copy;
+  int kept = -1;
+  stream_.onOutput = [&](const pb::ExecOutput&) {
+    // The exec'd process's parent is the runtime, our child.
+    auto m = runtime::cgroup::openManager("/berth-test/" + id_, id_);
+    auto pids = m ? (*m)->pids() : std::vector<pid_t>{};
+    for (pid_t pid : pids ? *pids : std::vector<pid_t>{}) {
+      pid_t parent = st::parentOf(pid);
+      if (parent > 0 && st::parentOf(parent) == ::getpid()) {
+        kept = ::open(("/proc/" + std::to_string(parent) + "/exe").c_str(), O_PATH | O_CLOEXEC);
+      }
+    }
+    stream_.cancel();
+  };
+  auto r = st::runExec(access_, tools_, request({"sh", "-c", "echo up; exec sleep 100"}), stream_);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("/no/such/binary"), std::string::npos) << r.error().message;
+  ASSERT_GE(kept, 0) << "the runtime process was not found";
+  int err = writeThrough("/proc/self/fd/" + std::to_string(kept));
+  ::close(kept);
+  EXPECT_TRUE(err == EROFS || err == EPERM) << std::strerror(err);
+  auto after = sys::readFile(copy);
+  EXPECT_TRUE(after && *after == *original) << "the runtime binary was modified";
+}
+
+TEST_F(ExecTest, MissingOrNotExecutableBinaryExits127Or126LikeDocker) {
+  auto r = st::runExec(access_, tools_, request({"/no/such/binary"}), stream_);
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_EQ(r->code(), 127);
+  EXPECT_EQ(stream_.output(pb::OUTPUT_STDERR), "exec: \"/no/such/binary\": No such file or directory\n");
+  auto notInPath = st::runExec(access_, tools_, request({"no-such-command"}), stream_);
+  ASSERT_TRUE(notInPath) << notInPath.error().str();
+  EXPECT_EQ(notInPath->code(), 127);
+  auto notExecutable = st::runExec(access_, tools_, request({"/etc/passwd"}), stream_);
+  ASSERT_TRUE(notExecutable) << notExecutable.error().str();
+  EXPECT_EQ(notExecutable->code(), 126);
 }
 
 TEST_F(ExecTest, StoppedContainerIsAFailedPrecondition) {
@@ -208,8 +264,9 @@ TEST_F(LogsAttachTest, FollowEndsWhenTheContainerExits) {
   auto r = st::streamLogs(access_, req, out);
   ASSERT_TRUE(r) << r.error().str();
   std::vector<std::string> lines;
+  // An entry holds lines ended by '\n' (log_stream.h); these came one per read.
   for (const auto& f : sink.frames) lines.push_back(f.log().data());
-  EXPECT_EQ(lines, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(lines, (std::vector<std::string>{"a\n", "b\n", "c\n"}));
   ASSERT_EQ(sink.frames.size(), 3u);
   EXPECT_EQ(sink.frames[1].log().stream(), pb::OUTPUT_STDERR);
   EXPECT_GT(sink.frames[0].log().timestamp_ns(), 0);

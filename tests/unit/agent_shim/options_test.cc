@@ -20,6 +20,7 @@ TEST(ShimOptions, ParsesRequiredAndDefaults) {
   EXPECT_FALSE(o->tty);
   EXPECT_FALSE(o->openStdin);
   EXPECT_EQ(o->reportFd, -1);
+  EXPECT_EQ(o->seccompCacheDir, "");
   EXPECT_EQ(o->logMaxSize, kDefaultLogMaxSize);
   EXPECT_EQ(o->logMaxFiles, kDefaultLogMaxFiles);
 }
@@ -45,6 +46,7 @@ TEST(ShimOptions, RoundTripsThroughToArgv) {
   o.tty = true;
   o.reportFd = 7;
   o.logMaxFiles = 9;
+  o.seccompCacheDir = "/run/berth/seccomp-cache";
   auto back = parseShimArgs(toArgv(o));
   ASSERT_TRUE(back) << back.error().str();
   EXPECT_EQ(back->id, o.id);
@@ -54,6 +56,7 @@ TEST(ShimOptions, RoundTripsThroughToArgv) {
   EXPECT_TRUE(back->tty);
   EXPECT_FALSE(back->openStdin);
   EXPECT_EQ(back->reportFd, 7);
+  EXPECT_EQ(back->seccompCacheDir, o.seccompCacheDir);
   EXPECT_EQ(back->logMaxSize, kDefaultLogMaxSize);
   EXPECT_EQ(back->logMaxFiles, 9u);
 }

@@ -96,11 +96,15 @@ TEST(ExecPlan, ShellDefaults) {
 }
 
 TEST(ExecPlan, RuntimeCommandLine) {
-  RuntimeExecPaths paths{"/usr/bin/berth-runtime", "/s/p.json", "/s/pid", "/s/log", ""};
+  RuntimeExecPaths paths{"/usr/bin/berth-runtime", "/proc/self/fd/3", "/proc/self/fd/4", "", ""};
   EXPECT_EQ(runtimeExecArgv(paths, "/run/berth/runtime", "abc"),
-            (std::vector<std::string>{"/usr/bin/berth-runtime", "--root", "/run/berth/runtime", "--log",
-                                      "/s/log", "exec", "--process", "/s/p.json", "--pid-file", "/s/pid",
+            (std::vector<std::string>{"/usr/bin/berth-runtime", "--root", "/run/berth/runtime", "exec",
+                                      "--process", "/proc/self/fd/3", "--pid-file", "/proc/self/fd/4",
                                       "abc"}));
+  paths.logFile = "/s/log";
+  auto logged = runtimeExecArgv(paths, "/r", "abc");
+  EXPECT_EQ(std::vector<std::string>(logged.begin() + 3, logged.begin() + 6),
+            (std::vector<std::string>{"--log", "/s/log", "exec"}));
   paths.consoleSocket = "/s/c.sock";
   auto tty = runtimeExecArgv(paths, "/r", "abc");
   EXPECT_EQ(std::vector<std::string>(tty.end() - 4, tty.end()),
@@ -134,6 +138,29 @@ TEST(ExecPlan, StartErrorsComeFromTheRuntimeLog) {
 
   auto silent = execStartError("web", "", W_EXITCODE(1, 0));
   EXPECT_EQ(silent.code, pb::INTERNAL);
+}
+
+TEST(ExecPlan, StartErrorsComeFromTheRuntimesStderr) {
+  std::string err =
+      "berth-runtime: warning: something\n"
+      "berth-runtime: container \"abc\" is not running: No such process\n";
+  EXPECT_EQ(runtimeComplaint(err), "container \"abc\" is not running: No such process");
+  EXPECT_EQ(execStartError("web", err, W_EXITCODE(1, 0)).code, pb::FAILED_PRECONDITION);
+  auto denied = execStartError("web", "berth-runtime: open /x: Permission denied\n", W_EXITCODE(1, 0));
+  EXPECT_EQ(denied.code, pb::PERMISSION_DENIED);
+  EXPECT_EQ(denied.message, "exec in container web: open /x: Permission denied");
+  EXPECT_EQ(runtimeComplaint("berth-runtime: debug: x\n"), "");
+}
+
+TEST(ExecPlan, ACommandThatCannotRunIsAnExitCodeLikeDocker) {
+  std::string notFound = "berth-runtime: exec: \"/no/such\": No such file or directory\n";
+  EXPECT_EQ(commandFailureExitCode(W_EXITCODE(127, 0), notFound), 127);
+  EXPECT_EQ(commandFailureExitCode(W_EXITCODE(126, 0), "berth-runtime: exec: \"/etc\": Permission denied\n"),
+            126);
+  // Without the runtime's complaint, 127 is the runtime binary failing to start.
+  EXPECT_EQ(commandFailureExitCode(W_EXITCODE(127, 0), ""), std::nullopt);
+  EXPECT_EQ(commandFailureExitCode(W_EXITCODE(1, 0), notFound), std::nullopt);
+  EXPECT_EQ(commandFailureExitCode(W_EXITCODE(0, 9), notFound), std::nullopt);
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ class ExecSessionTest : public ::testing::Test {
   void TearDown() override { (void)sys::removeAll(dir_); }
 
   // The fake runtime parses the real command line, keeps a copy of the
-  // process.json, then runs `body` (which may use $pidfile and $log).
+  // process.json, then runs `body` (which may use $pidfile).
   void fakeRuntime(const std::string& body) {
     std::string script = "#!/bin/sh\n"
                          "while [ $# -gt 0 ]; do case $1 in\n"
@@ -128,13 +128,40 @@ TEST_F(ExecSessionTest, SignalsAreForwarded) {
 }
 
 TEST_F(ExecSessionTest, ARuntimeFailureIsTheCallsErrorNotOutput) {
-  fakeRuntime("echo 'berth-runtime: exec: boom' >&2; "
-              "echo 't error: exec: find \"nope\": No such file or directory' >> \"$log\"; exit 1");
+  fakeRuntime("echo 'berth-runtime: warning: w' >&2; "
+              "echo 'berth-runtime: open /state/nope: No such file or directory' >&2; exit 1");
   auto r = agent::streams::runExec(access_, tools_, request({"nope"}), stream_);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, pb::NOT_FOUND);
-  EXPECT_NE(r.error().message.find("nope"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("/state/nope"), std::string::npos) << r.error().message;
   EXPECT_EQ(stream_.output(pb::OUTPUT_STDERR), "");
+}
+
+TEST_F(ExecSessionTest, ACommandNotFoundExits127WithTheReasonOnStderr) {
+  fakeRuntime("echo 'berth-runtime: exec: \"/no/such\": No such file or directory' >&2; exit 127");
+  auto r = agent::streams::runExec(access_, tools_, request({"/no/such"}), stream_);
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_EQ(r->code(), 127);
+  EXPECT_EQ(stream_.output(pb::OUTPUT_STDERR), "exec: \"/no/such\": No such file or directory\n");
+
+  FakeBidi tty;
+  fakeRuntime("echo 'berth-runtime: exec: \"/etc\": Permission denied' >&2; exit 126");
+  pb::ShellStart shell;
+  shell.set_id("c1");
+  shell.set_shell("/etc");
+  auto s = agent::streams::runShell(access_, tools_, shell, tty);
+  ASSERT_TRUE(s) << s.error().str();
+  EXPECT_EQ(s->code(), 126);
+  EXPECT_EQ(tty.output(pb::OUTPUT_STDERR), "exec: \"/etc\": Permission denied\n");
+}
+
+TEST_F(ExecSessionTest, NothingIsWrittenToDiskWithoutATty) {
+  fakeRuntime("echo $$ > \"$pidfile\"; ls " + dir_ + " > " + dir_ + "/listing");
+  auto r = agent::streams::runExec(access_, tools_, request({"x"}), stream_);
+  ASSERT_TRUE(r) << r.error().str();
+  auto listing = sys::readFile(dir_ + "/listing");
+  ASSERT_TRUE(listing);
+  EXPECT_EQ(listing->find("berth-exec-"), std::string::npos) << *listing;
 }
 
 TEST_F(ExecSessionTest, ClientGoneKillsTheProcessAndLeavesNothing) {

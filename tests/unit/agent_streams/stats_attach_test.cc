@@ -150,5 +150,30 @@ TEST(ChildProcess, ChildSeesOnlyItsStdio) {
   ASSERT_TRUE(child->wait());
 }
 
+TEST(ChildProcess, ExtraFdsBecomeThreeFourAndSoOn) {
+  int a[2], b[2], out[2];
+  ASSERT_EQ(::pipe2(a, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(b, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  sys::UniqueFd aR(a[0]), aW(a[1]), bR(b[0]), bW(b[1]), outR(out[0]), outW(out[1]);
+  ASSERT_EQ(::write(aW.get(), "three", 5), 5);
+  aW.reset();
+  ChildStdio stdio;
+  stdio.out = outW.get();
+  stdio.extra = {aR.get(), bW.get()};
+  auto child = ChildProcess::spawn({"/bin/sh", "-c", "cat <&3; echo four >&4; ls /proc/self/fd | wc -l"}, stdio);
+  ASSERT_TRUE(child);
+  outW.reset();
+  bW.reset();
+  std::string text;
+  char buf[64];
+  for (ssize_t n; (n = ::read(outR.get(), buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  // 0-4 and the one ls opens to read the directory.
+  EXPECT_EQ(text, "three6\n");
+  ssize_t n = ::read(bR.get(), buf, sizeof buf);
+  EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "four\n");
+  ASSERT_TRUE(child->wait());
+}
+
 }  // namespace
 }  // namespace berth::tests::streams
