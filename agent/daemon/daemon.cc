@@ -105,6 +105,8 @@ sys::Result<int> serve(const DaemonOptions& o) {
   engine::EngineOptions engineOptions;
   engineOptions.paths = paths;
   engineOptions.restartBackoffCap = o.restartBackoffCap;
+  engineOptions.logMaxSize = o.logMaxSize;
+  engineOptions.logMaxFiles = o.logMaxFiles;
   auto engine = BERTH_TRY_CTX(engine::ContainerEngine::open(engineOptions, *images), "open the container engine");
   images->setInUse([&engine] { return engine->inUse(); });
   BERTH_TRY_CTX(engine->recover(), "recover containers");

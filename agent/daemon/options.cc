@@ -1,7 +1,9 @@
 // berthd's command line; see options.h.
 #include "agent/daemon/options.h"
 
+#include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <map>
 
 namespace berth::agent::daemon {
@@ -53,6 +55,22 @@ sys::Result<void> applyFlag(DaemonOptions& o, const std::string& flag, const std
     o.restartBackoffCap = *cap;
     return {};
   }
+  if (flag == "--log-max-size") {
+    auto size = parseByteSize(value);
+    if (!size) return std::move(size).error().context("--log-max-size");
+    if (*size < 4096) return sys::Error::invalid("--log-max-size: at least 4k, not " + value);
+    o.logMaxSize = *size;
+    return {};
+  }
+  if (flag == "--log-max-files") {
+    unsigned files = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), files);
+    if (ec != std::errc() || end != value.data() + value.size() || files < 1 || files > 100) {
+      return sys::Error::invalid("--log-max-files wants a number from 1 to 100, not '" + value + "'");
+    }
+    o.logMaxFiles = files;
+    return {};
+  }
   return sys::Error::invalid("unknown option " + flag + " (berthd --help lists them)");
 }
 
@@ -68,6 +86,22 @@ sys::Result<std::chrono::milliseconds> parseDuration(const std::string& text) {
     return sys::Error::invalid("'" + text + "' is not a duration (like 250ms, 30s, 2m)");
   }
   return std::chrono::milliseconds(number * unit->second);
+}
+
+sys::Result<uint64_t> parseByteSize(const std::string& text) {
+  static const std::map<std::string, uint64_t> kUnits = {
+      {"", 1}, {"b", 1}, {"k", 1ULL << 10}, {"m", 1ULL << 20}, {"g", 1ULL << 30}};
+  uint64_t number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  std::string unit(end, text.data() + text.size());
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (unit.size() == 2 && unit[1] == 'b') unit.pop_back();  // "10MB" = "10m"
+  auto factor = kUnits.find(unit);
+  if (ec != std::errc() || end == text.data() || factor == kUnits.end() ||
+      number > UINT64_MAX / factor->second) {
+    return sys::Error::invalid("'" + text + "' is not a size (like 10m, 512k, 1g)");
+  }
+  return number * factor->second;
 }
 
 sys::Result<DaemonOptions> parseDaemonArgs(const std::vector<std::string>& args) {
@@ -111,6 +145,8 @@ const char* daemonUsage() {
          "  --registry-ca FILE         CA bundle for HTTPS registries\n"
          "  --auth-file FILE           registry credentials (docker config.json format)\n"
          "  --restart-backoff-cap D    longest restart delay [30s]\n"
+         "  --log-max-size SIZE        rotate a container's log at this size [10m]\n"
+         "  --log-max-files N          rotated log files kept per container [5]\n"
          "  --version, --help\n";
 }
 

@@ -4,6 +4,7 @@
 //          [--cgroup-parent NAME] [--socket-group NAME]
 //          [--insecure-registry HOST[:PORT]]... [--registry-ca FILE]
 //          [--auth-file FILE] [--restart-backoff-cap DURATION]
+//          [--log-max-size SIZE] [--log-max-files N]
 //
 // Parsing is pure (no system calls) so it is unit-tested; main.cc turns the
 // result into paths and services.
@@ -29,6 +30,8 @@ struct DaemonOptions {
   std::string registryCa;
   std::string authFile;
   std::chrono::milliseconds restartBackoffCap{30000};
+  uint64_t logMaxSize = 10 * 1024 * 1024;  // per file
+  unsigned logMaxFiles = 5;
   bool help = false;
   bool version = false;
 };
@@ -38,6 +41,9 @@ struct DaemonOptions {
 
 // "250ms", "30s", "2m", "1h", or a plain number of seconds.
 [[nodiscard]] sys::Result<std::chrono::milliseconds> parseDuration(const std::string& text);
+
+// "10m", "512k", "1g" (binary units) or a plain number of bytes.
+[[nodiscard]] sys::Result<uint64_t> parseByteSize(const std::string& text);
 
 const char* daemonUsage();
 

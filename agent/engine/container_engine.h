@@ -41,6 +41,7 @@
 #include "agent/engine/names.h"
 #include "agent/engine/restart_policy.h"
 #include "agent/images/image_service.h"
+#include "agent/shim/options.h"
 #include "runtime/config/spec.h"
 
 namespace berth::agent::engine {
@@ -50,6 +51,10 @@ struct EngineOptions {
   std::chrono::milliseconds restartBackoffStart{100};
   std::chrono::milliseconds restartBackoffCap{30000};
   std::chrono::seconds restartResetAfter{10};
+  // Log rotation of every container (berth-shim): files of at most this
+  // size, this many kept, so a chatty container never fills the disk.
+  uint64_t logMaxSize = shim::kDefaultLogMaxSize;
+  unsigned logMaxFiles = shim::kDefaultLogMaxFiles;
 };
 
 class ContainerEngine : public ContainerAccess {

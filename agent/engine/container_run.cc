@@ -146,6 +146,8 @@ sys::Result<void> ContainerEngine::launchLocked(Entry& entry) {
   shimOptions.tty = entry.record.spec.tty();
   shimOptions.openStdin = entry.record.spec.stdin();
   shimOptions.seccompCacheDir = options_.paths.seccompCacheDir();
+  shimOptions.logMaxSize = options_.logMaxSize;
+  shimOptions.logMaxFiles = options_.logMaxFiles;
   // Taken before the launch: a short-lived container may exit (and the shim
   // stamp its finish) before the launch returns.
   int64_t startedNs = shim::realtimeNowNs();

@@ -6,7 +6,8 @@
 #   - --tail N, --since (RFC 3339 and unix seconds), --timestamps
 #   - logs -f shows lines as they come and ends when the container exits
 #   - rotation: a container writing 80 MB (more than the default 5 x 10 MiB)
-#     keeps a bounded number of bounded files, and its last line is there
+#     keeps a bounded number of bounded files, and its last line is there;
+#     berthd --log-max-size/--log-max-files change those bounds
 #   - 1 GiB written by a container reaches `logs -f` whole: every line and
 #     byte counted (the reader follows across rotations), in bounded time
 # Env: BERTH_E2E_LOG_MB (1024) for the big write.
@@ -123,6 +124,23 @@ last-line" "$out"
     berth_fail_later "logs after rotation: $2 lines that are not whole lines of the output, the first: $(echo "$kept" | cut -d" " -f3-)"
   fi
   berth_cli rm e2e-rotate >/dev/null 2>&1
+
+  # ------------------------------------- rotation limits set on the daemon
+  # berthd --log-max-size 64k --log-max-files 2: 1 MB of output keeps at
+  # most 2 files, each at most 64 KiB plus the end of its last line.
+  berthd_restart --log-max-size 64k --log-max-files 2
+  berth_cli run -d --name e2e-small-logs "$img" sh -c "yes $x99 | head -n 10000; echo small-last" \
+    >/dev/null 2>"$T/err" || e2e_fail "run -d: $(cat "$T/err")"
+  wait_exited e2e-small-logs 60
+  logpath=$(berth_inspect e2e-small-logs log_path) || e2e_fail "inspect: no log_path"
+  files=$(find "$(dirname "$logpath")" -maxdepth 1 -name "$(basename "$logpath")*" | wc -l)
+  biggest=$(find "$(dirname "$logpath")" -maxdepth 1 -name "$(basename "$logpath")*" -printf '%s\n' | sort -n | tail -n 1)
+  [ "$files" -le 2 ] || e2e_fail "--log-max-files 2: $files files"
+  [ "$biggest" -le $((65536 + 4096)) ] || e2e_fail "--log-max-size 64k: a file of $biggest bytes"
+  out=$(berth_cli logs --tail 1 e2e-small-logs 2>"$T/err") || e2e_fail "logs --tail 1: $(cat "$T/err")"
+  e2e_expect "logs with daemon rotation limits: the last line is kept" "small-last" "$out"
+  berth_cli rm e2e-small-logs >/dev/null 2>&1
+  berthd_restart
 
   # ------------------------------------------------ 1 GiB: nothing is lost
   # The container waits for /tmp/go (made with exec) so that logs -f reads

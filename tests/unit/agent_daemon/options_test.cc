@@ -62,6 +62,20 @@ TEST(DaemonArgs, Durations) {
   EXPECT_FALSE(parseDuration(""));
 }
 
+TEST(DaemonArgs, LogRotationLimits) {
+  auto o = parseDaemonArgs({"--log-max-size", "1m", "--log-max-files=2"});
+  ASSERT_TRUE(o) << o.error().what();
+  EXPECT_EQ(o->logMaxSize, 1u << 20);
+  EXPECT_EQ(o->logMaxFiles, 2u);
+  EXPECT_EQ(*parseByteSize("10MB"), 10u << 20);
+  EXPECT_EQ(*parseByteSize("4096"), 4096u);
+  EXPECT_FALSE(parseByteSize("1t"));
+  EXPECT_FALSE(parseByteSize("99999999999999999999"));
+  EXPECT_FALSE(parseDaemonArgs({"--log-max-size", "1"}));
+  EXPECT_FALSE(parseDaemonArgs({"--log-max-files", "0"}));
+  EXPECT_FALSE(parseDaemonArgs({"--log-max-files", "3x"}));
+}
+
 TEST(DaemonLog, OneEventOneLine) {
   std::string line = formatLogLine(LogLevel::kWarn, "bad\nforged line", 1700000000123456789LL);
   EXPECT_EQ(line, "2023-11-14T22:13:20.123Z warn  bad forged line\n");
