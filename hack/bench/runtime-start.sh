@@ -79,21 +79,13 @@ trap 'exit 1' INT TERM HUP
 trap 'trap "" PIPE; exit 1' PIPE
 
 # The helper is built once per build dir (or per run when that is read-only).
-timeit=$build/bench/timeit
-if [ ! -x "$timeit" ] || [ -n "$(find "$src/hack/bench/timeit.c" -newer "$timeit")" ]; then
-  mkdir -p "$build/bench" 2>/dev/null || timeit=$T/timeit
-  cc -O2 -Wall -Wextra -Werror -o "$timeit.tmp.$$" "$src/hack/bench/timeit.c" \
-    || die "cc hack/bench/timeit.c failed"
-  mv "$timeit.tmp.$$" "$timeit"
-fi
+. "$src/hack/lib/bench.sh"
+timeit=$(bench_build_timeit "$src" "$build" "$T") || die "cc hack/bench/timeit.c failed"
 
 # stats FILE: "median_ms p90_ms median_rss_kib failures" from timeit lines.
 stats() {
-  fail=$(awk '$3 != 0 {n++} END {print n + 0}' "$1")
-  t=$(awk '$3 == 0 {print $1}' "$1" | sort -n | awk '{v[NR] = $1}
-    END { if (NR == 0) { print "- -"; exit }
-          m = int((NR + 1) / 2); p = int(NR * 0.9 + 0.999999); if (p < 1) p = 1
-          printf "%.2f %.2f\n", v[m] / 1e6, v[p] / 1e6 }')
+  fail=$(bench_failures "$1")
+  t=$(bench_time_stats "$1")
   r=$(awk '$3 == 0 {print $2}' "$1" | sort -n | awk '{v[NR] = $1}
     END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }')
   echo "$t $r $fail"

@@ -31,6 +31,8 @@
 _berthd_src=${BERTH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=hack/lib/e2e.sh
 . "$_berthd_src/hack/lib/e2e.sh"
+# shellcheck source=hack/lib/bench.sh
+. "$_berthd_src/hack/lib/bench.sh"
 
 PY=${PYTHON:-/usr/bin/python3}
 BERTH_IMAGE=localhost/busybox:e2e
@@ -312,27 +314,13 @@ berth_wait_gone() {
 
 # ------------------------------------------------------------ for benchmarks
 
-# berthd_timeit: builds hack/bench/timeit.c once per build dir (as
-# hack/bench/runtime-start.sh does) and sets TIMEIT.
+# berthd_timeit: sets TIMEIT (hack/lib/bench.sh builds it once per build dir).
 berthd_timeit() {
-  TIMEIT=$E2E_BUILD/bench/timeit
-  if [ ! -x "$TIMEIT" ] || [ -n "$(find "$E2E_SRC/hack/bench/timeit.c" -newer "$TIMEIT")" ]; then
-    mkdir -p "$E2E_BUILD/bench" 2>/dev/null || TIMEIT=$T/timeit
-    cc -O2 -Wall -Wextra -Werror -o "$TIMEIT.tmp.$$" "$E2E_SRC/hack/bench/timeit.c" \
-      || e2e_fail "cc hack/bench/timeit.c failed"
-    mv "$TIMEIT.tmp.$$" "$TIMEIT"
-  fi
+  TIMEIT=$(bench_build_timeit "$E2E_SRC" "$E2E_BUILD" "$T") || e2e_fail "cc hack/bench/timeit.c failed"
 }
 
 # bench_stats FILE: "median_ms p90_ms failures" from timeit lines.
-bench_stats() {
-  _fail=$(awk '$3 != 0 {n++} END {print n + 0}' "$1")
-  _t=$(awk '$3 == 0 {print $1}' "$1" | sort -n | awk '{v[NR] = $1}
-    END { if (NR == 0) { print "- -"; exit }
-          m = int((NR + 1) / 2); p = int(NR * 0.9 + 0.999999); if (p < 1) p = 1
-          printf "%.2f %.2f\n", v[m] / 1e6, v[p] / 1e6 }')
-  echo "$_t $_fail"
-}
+bench_stats() { echo "$(bench_time_stats "$1") $(bench_failures "$1")"; }
 
 # bench_median < NUMBERS: the median (the mean of the middle two for an even count).
 bench_median() {
