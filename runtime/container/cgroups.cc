@@ -1,11 +1,39 @@
 // Container cgroup helpers; see cgroups.h.
 #include "runtime/container/cgroups.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "runtime/sys/fs.h"
+
 namespace berth::runtime::container {
 
 sys::Result<std::unique_ptr<cgroup::Manager>> openContainerCgroup(const std::string& cgroupsPath,
                                                                   const std::string& id) {
   return cgroup::openManager(cgroupsPath, id);
+}
+
+sys::Result<CgroupJoin> openCgroupJoin(const cgroup::Manager& manager) {
+  CgroupJoin join;
+  for (const auto& m : manager.containerMounts()) {
+    if (m.cgroup2) {
+      join.cgroup2.reset(::open(m.hostDir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!join.cgroup2) return sys::Error::fromErrno("open the container's cgroup " + m.hostDir);
+      continue;
+    }
+    std::string path = sys::joinPath(m.hostDir, "tasks");
+    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return sys::Error::fromErrno("open " + path);
+    join.tasks.push_back({std::move(fd), std::move(path)});
+  }
+  return join;
+}
+
+sys::Result<void> joinCgroupsInChild(const std::vector<TasksFile>& tasks) {
+  for (const auto& t : tasks) {
+    if (::write(t.fd.get(), "0", 1) < 0) return sys::Error::fromErrno("join the container's cgroup " + t.path);
+  }
+  return sys::ok();
 }
 
 std::vector<config::DeviceCgroupRule> deviceRules(const config::Spec& spec) {

@@ -294,10 +294,19 @@ sys::Result<CreatedContainer> createContainer(const CreateOptions& opt) {
     BERTH_TRY(prepareTimeNamespaceFromParent(*spec.linux));
     cloneFlags &= ~CLONE_NEWTIME;
   }
+  // v2: clone straight into the cgroup. v1 (and hybrid): the child writes
+  // itself into each hierarchy's tasks file (cgroups.h: no RCU grace period),
+  // and into the unified dir, if any, at clone time.
   int cgroupFd = cg->cloneIntoFd();
-  if (cgroupFd < 0 && (cloneFlags & CLONE_NEWCGROUP)) {
-    // Without CLONE_INTO_CGROUP the child is not yet in its cgroup at clone
-    // time; it unshares its cgroup namespace once the parent moved it.
+  CgroupJoin join;
+  if (cgroupFd < 0) {
+    join = BERTH_TRY(openCgroupJoin(*cg));
+    cgroupFd = join.cgroup2 ? join.cgroup2.get() : -1;
+    if (!join.tasks.empty()) ctx.cgroupTasks = &join.tasks;
+  }
+  if (ctx.cgroupTasks != nullptr && (cloneFlags & CLONE_NEWCGROUP)) {
+    // Not in all its cgroups at clone time: the child unshares its cgroup
+    // namespace once it joined them.
     cloneFlags &= ~CLONE_NEWCGROUP;
     ctx.unshareCgroupns = true;
   }
@@ -317,9 +326,7 @@ sys::Result<CreatedContainer> createContainer(const CreateOptions& opt) {
   }
   std::string what = "create container " + opt.id;
   BERTH_TRY_CTX(sendToInit(parentEnd, MsgType::kGo, child.pid), what);
-  // The child mounts its rootfs meanwhile (see init.cc, stage 4).
-  if (cgroupFd < 0) BERTH_TRY_CTX(cg->addProcess(child.pid), "join cgroup");
-  BERTH_TRY_CTX(sendToInit(parentEnd, MsgType::kCgroupJoined), what);
+  // The child joins its cgroups and mounts its rootfs meanwhile (init.cc).
   BERTH_TRY_CTX(converseWithInit(parentEnd, spec, state), what);
 
   state.initStartTime = processStartTime(child.pid);

@@ -41,18 +41,6 @@
 namespace berth::runtime::container {
 namespace {
 
-// A v1 hierarchy's `tasks` file of the container's cgroup, opened by the parent.
-struct TasksFile {
-  sys::UniqueFd fd;
-  std::string path;
-};
-
-// Where the container's cgroups are joined from: see the file comment.
-struct CgroupJoin {
-  std::vector<TasksFile> tasks;
-  sys::UniqueFd cgroup2;  // for CLONE_INTO_CGROUP; invalid when there is none
-};
-
 struct ExecChildContext {
   PreparedProcess* process;
   Channel* channel;
@@ -61,13 +49,6 @@ struct ExecChildContext {
   int consoleSocket;
   int preserveFds;
 };
-
-sys::Result<void> joinCgroupsInChild(const std::vector<TasksFile>& tasks) {
-  for (const auto& t : tasks) {
-    if (::write(t.fd.get(), "0", 1) < 0) return sys::Error::fromErrno("join the container's cgroup " + t.path);
-  }
-  return sys::ok();
-}
 
 sys::Result<void> enterContainerInChild(ExecChildContext& ctx) {
   // First, so everything the child does from here is charged to the container.
@@ -102,23 +83,6 @@ sys::Result<void> enterContainerInChild(ExecChildContext& ctx) {
   auto r = enterContainerInChild(ctx);
   (void)ctx.channel->sendError(r.error());
   ::_exit(127);
-}
-
-sys::Result<CgroupJoin> openCgroupJoin(const std::string& cgroupsPath, const std::string& id) {
-  auto cg = BERTH_TRY(openContainerCgroup(cgroupsPath, id));
-  CgroupJoin join;
-  for (const auto& m : cg->containerMounts()) {
-    if (m.cgroup2) {
-      join.cgroup2.reset(::open(m.hostDir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-      if (!join.cgroup2) return sys::Error::fromErrno("open the container's cgroup " + m.hostDir);
-      continue;
-    }
-    std::string path = sys::joinPath(m.hostDir, "tasks");
-    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd) return sys::Error::fromErrno("open " + path);
-    join.tasks.push_back({std::move(fd), std::move(path)});
-  }
-  return join;
 }
 
 // The init's namespaces, the user namespace first (joining it grants the
@@ -224,7 +188,8 @@ sys::Result<ExecStarted> execInContainer(const ExecOptions& opt) {
   ContainerNamespaces ns = BERTH_TRY(openNamespaces(spec, info.state.pid));
   if (!initAlive(info.state)) return sys::Error(ESRCH, "container \"" + opt.id + "\" is not running");
 
-  CgroupJoin cgroups = BERTH_TRY(openCgroupJoin(info.state.cgroupsPath, opt.id));
+  auto manager = BERTH_TRY(openContainerCgroup(info.state.cgroupsPath, opt.id));
+  CgroupJoin cgroups = BERTH_TRY(openCgroupJoin(*manager));
   sys::UniqueFd consoleSock;
   int consoleFd = opt.consoleSocketFd;
   if (opt.process.terminal && consoleFd < 0) {

@@ -8,8 +8,9 @@
 //
 // Create sequence:           parent                      child (init)
 //                            clone3 ───────────────────►  waits for kGo
-//   uid/gid maps, oom_score_adj ─ kGo ────────────────►  namespaces, mounts
-//   cgroup join ─ kCgroupJoined ──────────────────────►  (waited for after mounts)
+//   uid/gid maps, oom_score_adj ─ kGo ────────────────►  joins its v1 cgroups
+//                                                       itself (cgroups.h),
+//                                                       namespaces, mounts
 //                     ◄── kRunHooks ─ (rootfs mounted, before pivot_root)
 //   prestart + createRuntime hooks ─ kHooksDone ──────►  createContainer hooks,
 //                                                       pivot_root, process setup
@@ -32,7 +33,6 @@ enum class MsgType : uint32_t {
   kReady,
   kError,
   kChildPid,  // an intermediate child reports the pid of the real init
-  kCgroupJoined,
 };
 
 struct Message {

@@ -90,6 +90,9 @@ sys::Result<void> prepareInChild(InitContext& ctx) {
   //    nothing below may run before that.
   Message go = BERTH_TRY(ctx.channel->expect(MsgType::kGo));
   fillHookPid(ctx, go.code);
+  //    Into our v1 cgroups now, so the mounts below are charged to the
+  //    container (a v2/unified cgroup was joined at clone time).
+  if (ctx.cgroupTasks != nullptr) BERTH_TRY(joinCgroupsInChild(*ctx.cgroupTasks));
   // 2. Join namespaces given by path; the user namespace first, so we hold
   //    capabilities over the namespaces it owns.
   BERTH_TRY(joinNamespacesInChild(ctx));
@@ -100,13 +103,10 @@ sys::Result<void> prepareInChild(InitContext& ctx) {
   if (ctx.newKeyring) joinNewSessionKeyringInChild();
   if (ctx.newUts) BERTH_TRY(setHostnameInChild(spec));
   if (ctx.rootfs.newNetns) BERTH_TRY(bringUpLoopbackInChild());
-  // 4. Mounts, devices: still seeing the host's paths (bind sources). On
-  //    cgroup v1 this overlaps the parent's cgroup.procs writes, the first
-  //    of which waits for an RCU grace period (milliseconds).
+  // 4. Mounts, devices: still seeing the host's paths (bind sources).
   BERTH_TRY(linux::prepareRootfsInChild(spec, ctx.rootfs));
-  // 5. From here on we are in our cgroups. The cgroup namespace's root is the
-  //    cgroup we are in when unsharing, so it is made only now.
-  BERTH_TRY(ctx.channel->expect(MsgType::kCgroupJoined));
+  // 5. The cgroup namespace's root is the cgroup we are in when unsharing;
+  //    we are in ours since step 1.
   if (ctx.unshareCgroupns && ::unshare(CLONE_NEWCGROUP) < 0) {
     return sys::Error::fromErrno("unshare cgroup namespace");
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/config/spec.h"
+#include "runtime/container/cgroups.h"
 #include "runtime/container/handshake.h"
 #include "runtime/container/process.h"
 #include "runtime/linux/rootfs.h"
@@ -29,7 +30,10 @@ struct InitContext {
   int consoleSocket = -1;      // with process.terminal
   int preserveFds = 0;         // fds 3 .. 3+N-1 pass to the process
   std::vector<NamespaceJoin> joins;  // setns order: user first
-  bool unshareCgroupns = false;      // v1: after the parent moved us into our cgroups
+  // v1 hierarchies the child joins itself, first thing (cgroups.h); the
+  // cgroup2 dir, if any, was joined at clone time.
+  const std::vector<TasksFile>* cgroupTasks = nullptr;
+  bool unshareCgroupns = false;      // v1: after joining our cgroups
   bool newUserns = false;
   bool newUts = false;
   bool newKeyring = true;

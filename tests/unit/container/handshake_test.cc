@@ -44,9 +44,8 @@ TEST(Channel, PairIsConnectedBothWays) {
 
 TEST(Channel, EveryTypeArrivesWithItsCodeAndText) {
   auto [parent, child] = makePair();
-  const MsgType types[] = {MsgType::kGo,          MsgType::kRunHooks, MsgType::kHooksDone,
-                           MsgType::kReady,       MsgType::kError,    MsgType::kChildPid,
-                           MsgType::kCgroupJoined};
+  const MsgType types[] = {MsgType::kGo,    MsgType::kRunHooks, MsgType::kHooksDone,
+                           MsgType::kReady, MsgType::kError,    MsgType::kChildPid};
   int32_t code = 10;
   for (MsgType t : types) {
     std::string text = "message " + std::to_string(static_cast<int>(t));
