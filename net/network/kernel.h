@@ -1,0 +1,34 @@
+// The few kernel operations ProjectNetworks needs beyond net/netlink:
+// pinning a network namespace as a bind mount (the path the OCI config
+// names) and turning on hairpin mode on a bridge port.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "runtime/sys/result.h"
+
+namespace berth::net::network {
+
+// Bind-mounts the namespace `netnsFd` refers to onto `path` (an empty file,
+// created; a stale mount there is removed first), so the namespace lives
+// until unpinNetns even when no process is in it yet.
+[[nodiscard]] sys::Result<void> pinNetns(int netnsFd, const std::string& path);
+// Lazily unmounts and deletes `path`; a missing or unmounted path is fine.
+// MNT_DETACH: a runtime still holding the namespace open must not make the
+// container's stop fail; the namespace itself goes when its last user does.
+[[nodiscard]] sys::Result<void> unpinNetns(const std::string& path);
+// Writes 1 to /sys/class/net/<port>/brport/hairpin_mode: without it the
+// bridge never sends a frame back out of the port it came in on, so a
+// container could not reach its own published port through the node's
+// address (DNAT turns the reply path into a U-turn on the same port).
+[[nodiscard]] sys::Result<void> enableHairpin(std::string_view port);
+// Gives bridge `bridge` a fixed MAC derived from `project` (locally
+// administered, stable across restarts). A bridge without one takes the
+// lowest MAC of its ports and changes it when that port leaves: every
+// container's ARP entry for the gateway then points at a MAC nobody answers
+// to, and DNS and the default route stop working for tens of seconds.
+[[nodiscard]] sys::Result<void> pinBridgeMac(std::string_view bridge, std::string_view project);
+// True when a link named `name` exists in the calling thread's netns.
+bool linkExists(std::string_view name);
+
+}  // namespace berth::net::network
