@@ -8,7 +8,7 @@
 #include "image/oci/config.h"
 #include "image/oci/import.h"
 #include "tests/unit/image_oci/image_fixtures.h"
-#include "tests/unit/image_store/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace berth::image::oci {
 namespace {
@@ -16,7 +16,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
-using testing::TempDir;
+using berth::tests::TempDir;
 
 std::string layerDir(const TempDir& root, const store::Digest& chain) {
   return root / ("layers/" + std::string(chain.hex()));

@@ -10,7 +10,7 @@
 #include "image/oci/config.h"
 #include "image/oci/manifest.h"
 #include "tests/unit/image_oci/image_fixtures.h"
-#include "tests/unit/image_store/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace berth::image::oci {
 namespace {
@@ -18,7 +18,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::Member;
-using testing::TempDir;
+using berth::tests::TempDir;
 
 class Import : public ::testing::Test {
  protected:

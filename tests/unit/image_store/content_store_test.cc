@@ -13,13 +13,13 @@
 #include <string>
 
 #include "runtime/sys/fs.h"
-#include "tests/unit/image_store/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace berth::image::store {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::TempDir;
+using berth::tests::TempDir;
 
 // sha256("") and sha256("abc"), from FIPS 180-2 / sha256sum.
 constexpr const char* kEmpty = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

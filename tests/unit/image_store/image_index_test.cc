@@ -12,13 +12,13 @@
 #include <thread>
 
 #include "runtime/sys/fs.h"
-#include "tests/unit/image_store/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace berth::image::store {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::TempDir;
+using berth::tests::TempDir;
 
 Digest digestFor(const std::string& seed) { return sha256Of(seed); }
 

@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "runtime/sys/fs.h"
-#include "tests/unit/net_ipam/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace berth::net::ipam {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::TempDir;
+using berth::tests::TempDir;
 
 Ipv4Address ip(const char* text) {
   return *Ipv4Address::parse(text);

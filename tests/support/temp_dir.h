@@ -10,12 +10,12 @@
 
 #include "runtime/sys/fs.h"
 
-namespace berth::image::testing {
+namespace berth::tests {
 
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl = "/tmp/berth-imgstore-" + std::to_string(::getpid()) + "-XXXXXX";
+    std::string tmpl = "/tmp/berth-test-" + std::to_string(::getpid()) + "-XXXXXX";
     if (::mkdtemp(tmpl.data())) path_ = tmpl;
     EXPECT_FALSE(path_.empty()) << "mkdtemp failed";
   }
@@ -31,4 +31,4 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace berth::image::testing
+}  // namespace berth::tests
