@@ -271,6 +271,11 @@ BERTH_API_UNARY(imageList, ImageListRequest, ImageListReply, image_list, kImageL
 BERTH_API_UNARY(imageInspect, ImageInspectRequest, ImageInfo, image_inspect, kImageInspect)
 BERTH_API_UNARY(imageRemove, ImageRemoveRequest, ImageRemoveReply, image_remove, kImageRemove)
 BERTH_API_UNARY(imagePrune, ImagePruneRequest, ImagePruneReply, image_prune, kImagePrune)
+BERTH_API_UNARY(networkList, NetworkListRequest, NetworkListReply, network_list, kNetworkList)
+BERTH_API_UNARY(networkInspect, NetworkInspectRequest, NetworkInfo, network_inspect,
+                kNetworkInspect)
+BERTH_API_UNARY(networkRemove, NetworkRemoveRequest, NetworkRemoveReply, network_remove,
+                kNetworkRemove)
 BERTH_API_UNARY(containerCreate, ContainerCreateRequest, ContainerCreateReply, container_create,
                 kContainerCreate)
 BERTH_API_UNARY(containerRun, ContainerRunRequest, ContainerRunReply, container_run, kContainerRun)

@@ -87,6 +87,9 @@ class Client {
   CallResult<pb::ImageInfo> imageInspect(const pb::ImageInspectRequest& request);
   CallResult<pb::ImageRemoveReply> imageRemove(const pb::ImageRemoveRequest& request);
   CallResult<pb::ImagePruneReply> imagePrune(const pb::ImagePruneRequest& request);
+  CallResult<pb::NetworkListReply> networkList(const pb::NetworkListRequest& request);
+  CallResult<pb::NetworkInfo> networkInspect(const pb::NetworkInspectRequest& request);
+  CallResult<pb::NetworkRemoveReply> networkRemove(const pb::NetworkRemoveRequest& request);
   CallResult<pb::ContainerCreateReply> containerCreate(const pb::ContainerCreateRequest& request);
   CallResult<pb::ContainerRunReply> containerRun(const pb::ContainerRunRequest& request);
   CallResult<pb::ContainerStartReply> containerStart(const pb::ContainerStartRequest& request);

@@ -184,6 +184,15 @@ CallResult<pb::ImageInfo> Handler::imageInspect(const pb::ImageInspectRequest&) 
 CallResult<pb::ImageRemoveReply> Handler::imageRemove(const pb::ImageRemoveRequest&) {
   return unimplemented("image remove");
 }
+CallResult<pb::NetworkListReply> Handler::networkList(const pb::NetworkListRequest&) {
+  return unimplemented("network ls");
+}
+CallResult<pb::NetworkInfo> Handler::networkInspect(const pb::NetworkInspectRequest&) {
+  return unimplemented("network inspect");
+}
+CallResult<pb::NetworkRemoveReply> Handler::networkRemove(const pb::NetworkRemoveRequest&) {
+  return unimplemented("network rm");
+}
 CallResult<pb::ImagePruneReply> Handler::imagePrune(const pb::ImagePruneRequest&) {
   return unimplemented("image prune");
 }
@@ -336,6 +345,15 @@ bool callImage(Handler& h, const pb::Request& request, pb::Response* response) {
       return true;
     case pb::Request::kImagePrune:
       putResult(h.imagePrune(request.image_prune()), &R::mutable_image_prune, response);
+      return true;
+    case pb::Request::kNetworkList:
+      putResult(h.networkList(request.network_list()), &R::mutable_network_list, response);
+      return true;
+    case pb::Request::kNetworkInspect:
+      putResult(h.networkInspect(request.network_inspect()), &R::mutable_network_inspect, response);
+      return true;
+    case pb::Request::kNetworkRemove:
+      putResult(h.networkRemove(request.network_remove()), &R::mutable_network_remove, response);
       return true;
     default:
       return false;

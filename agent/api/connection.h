@@ -90,6 +90,9 @@ class Handler {
   virtual CallResult<pb::ImageListReply> imageList(const pb::ImageListRequest& request);
   virtual CallResult<pb::ImageInfo> imageInspect(const pb::ImageInspectRequest& request);
   virtual CallResult<pb::ImageRemoveReply> imageRemove(const pb::ImageRemoveRequest& request);
+  virtual CallResult<pb::NetworkListReply> networkList(const pb::NetworkListRequest& request);
+  virtual CallResult<pb::NetworkInfo> networkInspect(const pb::NetworkInspectRequest& request);
+  virtual CallResult<pb::NetworkRemoveReply> networkRemove(const pb::NetworkRemoveRequest& request);
   virtual CallResult<pb::ImagePruneReply> imagePrune(const pb::ImagePruneRequest& request);
 
   virtual CallResult<pb::ContainerCreateReply> containerCreate(

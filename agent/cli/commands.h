@@ -35,6 +35,7 @@ std::vector<Command> listCommands();       // ps, inspect
 std::vector<Command> logsCommands();       // logs
 std::vector<Command> execCommands();       // exec, shell
 std::vector<Command> statsCommands();      // stats
+std::vector<Command> networkCommands();    // network ls|inspect|rm
 
 // "--format": "" / "table" or "json"; anything else is a usage error.
 enum class OutputFormat { kTable, kJson };

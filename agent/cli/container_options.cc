@@ -21,6 +21,9 @@ std::vector<FlagSpec> containerFlags() {
       {"restart", 0, true, "POLICY", "no, always, on-failure[:N] or unless-stopped"},
       {"rm", 0, false, "", "Remove the container when it exits"},
       {"hostname", 0, true, "NAME", "Container host name"},
+      {"network", 0, true, "NAME", "Join this project network (created on first use)"},
+      {"alias", 0, true, "NAME", "Further DNS name on the network"},
+      {"publish", 'p', true, "HOST:CONTAINER[/PROTO]", "Publish a container port (tcp or udp)"},
       {"label", 'l', true, "K=V", "Set a label"},
       {"stop-signal", 0, true, "SIGNAL", "Signal that stops the container"},
       {"stop-timeout", 0, true, "SECS", "Seconds to wait before SIGKILL on stop"},
@@ -118,6 +121,9 @@ sys::Result<pb::ContainerSpec> buildContainerSpec(const ParsedArgs& args, const 
   spec.set_auto_remove(args.flag("rm"));
   spec.set_hostname(args.value("hostname"));
   spec.set_stop_signal(args.value("stop-signal"));
+  for (const auto& network : args.values("network")) spec.add_networks(network);
+  for (const auto& alias : args.values("alias")) spec.add_aliases(alias);
+  for (const auto& publish : args.values("publish")) spec.add_publish(publish);
   for (const auto& label : args.values("label")) {
     auto [key, value] = splitKeyValue(label);
     if (key.empty()) return sys::Error::invalid("invalid label \"" + label + "\": empty key");

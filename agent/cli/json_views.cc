@@ -97,6 +97,9 @@ Json containerSpecJson(const pb::ContainerSpec& spec) {
   j["labels"] = stringMap(spec.labels());
   j["auto_remove"] = spec.auto_remove();
   j["hostname"] = spec.hostname();
+  j["networks"] = stringArray(spec.networks());
+  j["aliases"] = stringArray(spec.aliases());
+  j["publish"] = stringArray(spec.publish());
   j["stop_signal"] = spec.stop_signal();
   j["stop_timeout"] = spec.has_stop_timeout() ? Json(spec.stop_timeout()) : Json();
   return j;
@@ -134,6 +137,8 @@ Json containerInfoJson(const pb::ContainerInfo& info) {
   j["cgroup_path"] = info.cgroup_path();
   j["exit_signal"] = info.exit_signal();
   j["oom_killed"] = info.oom_killed();
+  j["network"] = info.network();
+  j["network_address"] = info.network_address();
   return j;
 }
 

@@ -102,8 +102,16 @@ sys::Result<int> serve(const DaemonOptions& o) {
   imageOptions.authFile = o.authFile;
   auto images = BERTH_TRY_CTX(images::ImageService::open(o.dataRoot, imageOptions), "open the image store");
 
+  // In berthd's own network namespace: the node's bridges, rules and DNS.
+  net::network::NetworkOptions networkOptions;
+  networkOptions.dataRoot = o.dataRoot;
+  networkOptions.runRoot = o.runRoot;
+  networkOptions.pool = o.networkPool;
+  auto networks = BERTH_TRY_CTX(net::network::ProjectNetworks::open(networkOptions), "open the project networks");
+
   engine::EngineOptions engineOptions;
   engineOptions.paths = paths;
+  engineOptions.networks = networks.get();
   engineOptions.restartBackoffCap = o.restartBackoffCap;
   engineOptions.logMaxSize = o.logMaxSize;
   engineOptions.logMaxFiles = o.logMaxFiles;
@@ -111,7 +119,7 @@ sys::Result<int> serve(const DaemonOptions& o) {
   images->setInUse([&engine] { return engine->inUse(); });
   BERTH_TRY_CTX(engine->recover(), "recover containers");
 
-  DaemonHandler handler(*images, *engine, streams::ExecTools{paths.runtimeBinary});
+  DaemonHandler handler(*images, *engine, streams::ExecTools{paths.runtimeBinary}, networks.get());
   api::ListenOptions listen;
   listen.path = o.socketPath;
   listen.group = o.socketGroup;

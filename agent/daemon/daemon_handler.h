@@ -14,9 +14,10 @@ namespace pb = ::berth::api;
 
 class DaemonHandler final : public api::Handler {
  public:
+  // `networks` may be null: the network calls then fail as unavailable.
   DaemonHandler(images::ImageService& images, engine::ContainerEngine& engine,
-                streams::ExecTools tools)
-      : images_(images), engine_(engine), tools_(std::move(tools)) {}
+                streams::ExecTools tools, net::network::ProjectNetworks* networks = nullptr)
+      : images_(images), engine_(engine), tools_(std::move(tools)), networks_(networks) {}
 
   api::CallResult<pb::ImagePullReply> imagePull(const pb::ImagePullRequest& request,
                                                 api::StreamWriter<pb::PullProgress>& progress) override;
@@ -25,6 +26,11 @@ class DaemonHandler final : public api::Handler {
   api::CallResult<pb::ImageInfo> imageInspect(const pb::ImageInspectRequest& request) override;
   api::CallResult<pb::ImageRemoveReply> imageRemove(const pb::ImageRemoveRequest& request) override;
   api::CallResult<pb::ImagePruneReply> imagePrune(const pb::ImagePruneRequest& request) override;
+
+  api::CallResult<pb::NetworkListReply> networkList(const pb::NetworkListRequest& request) override;
+  api::CallResult<pb::NetworkInfo> networkInspect(const pb::NetworkInspectRequest& request) override;
+  api::CallResult<pb::NetworkRemoveReply> networkRemove(
+      const pb::NetworkRemoveRequest& request) override;
 
   api::CallResult<pb::ContainerCreateReply> containerCreate(
       const pb::ContainerCreateRequest& request) override;
@@ -57,6 +63,7 @@ class DaemonHandler final : public api::Handler {
   images::ImageService& images_;
   engine::ContainerEngine& engine_;
   streams::ExecTools tools_;
+  net::network::ProjectNetworks* networks_;
 };
 
 }  // namespace berth::agent::daemon

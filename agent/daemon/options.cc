@@ -32,6 +32,14 @@ sys::Result<void> applyFlag(DaemonOptions& o, const std::string& flag, const std
   if (flag == "--registry-ca") return setPath(o.registryCa, flag, value);
   if (flag == "--auth-file") return setPath(o.authFile, flag, value);
   if (flag == "--cgroup-parent") return setName(o.cgroupParent, flag, value);
+  if (flag == "--network-pool") {
+    // Checked by the network service at start (a CIDR such as 10.89.0.0/16).
+    if (value.empty() || value.find('/') == std::string::npos) {
+      return sys::Error::invalid("--network-pool wants a CIDR such as 10.89.0.0/16, not '" + value + "'");
+    }
+    o.networkPool = value;
+    return {};
+  }
   if (flag == "--socket-group") {
     o.socketGroup = value;  // empty: owner only
     return {};
@@ -141,6 +149,7 @@ const char* daemonUsage() {
          "  --socket-group NAME        group allowed on the socket [berth]\n"
          "  --log-level LEVEL          debug, info, warn, error [info]\n"
          "  --cgroup-parent NAME       cgroup under which containers run [berth]\n"
+         "  --network-pool CIDR        addresses of project networks [10.89.0.0/16]\n"
          "  --insecure-registry HOST   registry reached over plain HTTP (repeatable)\n"
          "  --registry-ca FILE         CA bundle for HTTPS registries\n"
          "  --auth-file FILE           registry credentials (docker config.json format)\n"

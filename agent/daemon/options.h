@@ -26,6 +26,7 @@ struct DaemonOptions {
   std::string socketGroup = "berth";
   LogLevel logLevel = LogLevel::kInfo;
   std::string cgroupParent = "berth";
+  std::string networkPool = "10.89.0.0/16";  // project subnets are carved from it
   std::vector<std::string> insecureRegistries;
   std::string registryCa;
   std::string authFile;

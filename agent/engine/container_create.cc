@@ -126,7 +126,9 @@ api::CallResult<pb::ContainerCreateReply> ContainerEngine::createContainer(
   pb::ContainerCreateReply reply;
   reply.set_id(*id);
   reply.set_name(entry.record.name);
-  for (std::string& warning : unsupportedWarnings(spec)) reply.add_warnings(std::move(warning));
+  for (std::string& warning : unsupportedWarnings(spec, options_.networks != nullptr)) {
+    reply.add_warnings(std::move(warning));
+  }
   return reply;
 }
 

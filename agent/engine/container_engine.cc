@@ -166,9 +166,14 @@ api::CallResult<pb::ContainerInfo> ContainerEngine::inspect(
   if (!entry) return std::move(entry).error();
   const std::string dir = options_.paths.containerDir((*entry)->record.id);
   InfoPaths paths{dir + "/rootfs", dir + "/" + shim::kLogBaseName + ".log", ""};
+  std::string address = networkAddress((*entry)->record.id);
   std::lock_guard lock(mu_);
   paths.cgroupPath = (*entry)->record.cgroupsPath;
-  return describe((*entry)->record, (*entry)->restartPending, shim::realtimeNowNs(), paths);
+  pb::ContainerInfo info =
+      describe((*entry)->record, (*entry)->restartPending, shim::realtimeNowNs(), paths);
+  if (info.spec().networks_size() > 0) info.set_network(info.spec().networks(0));
+  if ((*entry)->record.state == RecordState::kRunning) info.set_network_address(address);
+  return info;
 }
 
 images::ImageService::InUse ContainerEngine::inUse() {

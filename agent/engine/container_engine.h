@@ -42,6 +42,7 @@
 #include "agent/engine/restart_policy.h"
 #include "agent/images/image_service.h"
 #include "agent/shim/options.h"
+#include "net/network/network.h"
 #include "runtime/config/spec.h"
 
 namespace berth::agent::engine {
@@ -55,6 +56,11 @@ struct EngineOptions {
   // size, this many kept, so a chatty container never fills the disk.
   uint64_t logMaxSize = shim::kDefaultLogMaxSize;
   unsigned logMaxFiles = shim::kDefaultLogMaxFiles;
+  // Project networks (not owned; must outlive the engine). nullptr: every
+  // container gets a private network namespace with only loopback. With
+  // them, a container whose spec names a network is attached at each start
+  // and detached when it stops (container_network.cc).
+  net::network::ProjectNetworks* networks = nullptr;
 };
 
 class ContainerEngine : public ContainerAccess {
@@ -155,6 +161,14 @@ class ContainerEngine : public ContainerAccess {
   void afterExit(const EntryPtr& entry, bool atDaemonStart);
   void restartNow(const EntryPtr& entry);
   void onRestartTimer(const std::string& id, uint64_t generation);
+
+  // Project networks (container_network.cc).
+  sys::Result<void> attachNetworkLocked(Entry& entry);
+  // Errors are logged: a stop or remove goes on without the network.
+  void detachNetwork(const std::string& id, bool release);
+  std::string networkAddress(const std::string& id) const;
+  // Before the entries' recovery: running containers keep their names.
+  sys::Result<void> recoverNetworks();
 
   // Recovery (container_recover.cc).
   void loadRecords();

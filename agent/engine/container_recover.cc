@@ -49,6 +49,12 @@ sys::Result<void> ContainerEngine::recover() {
     std::lock_guard lock(mu_);
     for (const auto& [id, entry] : table_) entries.push_back(entry);
   }
+  // First: the restarts that the entries' recovery starts attach again.
+  if (auto recovered = recoverNetworks(); !recovered) {
+    std::lock_guard lock(mu_);
+    warnings_.push_back("recover the project networks: " + recovered.error().str());
+    std::fprintf(stderr, "berthd: %s\n", warnings_.back().c_str());
+  }
   for (const EntryPtr& entry : entries) {
     std::unique_lock op(entry->op);
     if (!entry->removed) recoverEntry(entry);

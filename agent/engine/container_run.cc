@@ -135,6 +135,8 @@ sys::Result<void> ContainerEngine::launchLocked(Entry& entry) {
   // The previous run's state: the shim leaves it for us to decide.
   BERTH_TRY(deleteRuntimeState(options_.paths.runtimeStateRoot(), id));
   BERTH_TRY(mountRootfsLocked(entry));
+  // Before the shim: the names answer before the container's process runs.
+  BERTH_TRY(attachNetworkLocked(entry));
 
   shim::LaunchOptions launch;
   launch.binary = options_.paths.shimBinary;
@@ -153,6 +155,7 @@ sys::Result<void> ContainerEngine::launchLocked(Entry& entry) {
   int64_t startedNs = shim::realtimeNowNs();
   auto report = shim::launchShim(launch, shimOptions);
   if (!report) {
+    detachNetwork(id, /*release=*/false);
     (void)deleteRuntimeState(options_.paths.runtimeStateRoot(), id);
     return std::move(report).error();
   }
@@ -239,6 +242,8 @@ void ContainerEngine::onShimExit(const std::string& id, uint64_t generation) {
 
 void ContainerEngine::recordExit(Entry& entry) {
   const std::string dir = options_.paths.containerDir(entry.record.id);
+  // Its names go the moment it stops; the lease stays for its next start.
+  if (entry.record.spec.networks_size() > 0) detachNetwork(entry.record.id, /*release=*/false);
   RecordedExit exit;
   if (auto status = shim::readExitFile(dir)) {
     exit.exitCode = status->exitCode;
@@ -411,6 +416,7 @@ api::CallResult<void> ContainerEngine::removeLocked(Entry& entry, bool force, bo
     recordExit(entry);
   }
   if (monitor_) monitor_->cancel(id);
+  if (entry.record.spec.networks_size() > 0) detachNetwork(id, /*release=*/true);
   {
     std::lock_guard lock(mu_);
     entry.record.state = RecordState::kRemoving;

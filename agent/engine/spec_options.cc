@@ -1,6 +1,8 @@
 // API messages to engine inputs; see spec_options.h.
 #include "agent/engine/spec_options.h"
 
+#include "agent/engine/container_network.h"
+
 #include <cmath>
 
 #include "agent/engine/names.h"
@@ -46,13 +48,18 @@ sys::Result<void> validateSpec(const pb::ContainerSpec& spec) {
   if (!spec.stop_signal().empty()) {
     BERTH_TRY_CTX(runtime::parseSignal(spec.stop_signal()), "stop signal");
   }
+  for (const std::string& publish : spec.publish()) BERTH_TRY(parsePublish(publish));
   return sys::ok();
 }
 
-std::vector<std::string> unsupportedWarnings(const pb::ContainerSpec& spec) {
+std::vector<std::string> unsupportedWarnings(const pb::ContainerSpec& spec, bool networking) {
   std::vector<std::string> warnings;
-  if (spec.networks_size() > 0) warnings.push_back("networks are not supported yet: ignored");
-  if (spec.publish_size() > 0) warnings.push_back("published ports are not supported yet: ignored");
+  if (!networking && spec.networks_size() > 0)
+    warnings.push_back("networks are not supported yet: ignored");
+  if (spec.publish_size() > 0 && (!networking || spec.networks_size() == 0))
+    warnings.push_back("published ports need --network for now: ignored");
+  if (networking && spec.networks_size() > 1)
+    warnings.push_back("only the first network is joined for now");
   if (spec.volumes_size() > 0) warnings.push_back("volumes are not supported yet: ignored");
   return warnings;
 }
@@ -72,6 +79,9 @@ RunOptions runOptionsFor(const pb::ContainerSpec& spec, const std::string& id,
   o.name = name;
   o.imageName = spec.image();
   o.hostname = spec.hostname();
+  // On a project network the container's hostname is its DNS name, as its
+  // /etc/hostname says (container_network.cc).
+  if (o.hostname.empty() && spec.networks_size() > 0 && name.size() <= 63) o.hostname = name;
   o.env.assign(spec.env().begin(), spec.env().end());
   o.workdir = spec.workdir();
   if (!spec.user().empty()) o.user = spec.user();

@@ -27,7 +27,7 @@ sys::Result<void> validateSpec(const pb::ContainerSpec& spec);
 
 // What the engine does not implement yet (networks, ports, volumes): one
 // warning each, returned to the user rather than silently ignored.
-std::vector<std::string> unsupportedWarnings(const pb::ContainerSpec& spec);
+std::vector<std::string> unsupportedWarnings(const pb::ContainerSpec& spec, bool networking = false);
 
 // "/<parent>/<id>": absolute, so the cgroup does not depend on where berthd
 // itself runs (a systemd service's cgroup is emptied when it stops).

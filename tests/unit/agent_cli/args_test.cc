@@ -107,6 +107,22 @@ sys::Result<pb::ContainerSpec> specOf(const std::vector<std::string>& args, cons
   return buildContainerSpec(parsed, io);
 }
 
+TEST(ContainerOptions, NetworkFlags) {
+  auto spec = specOf({"--network", "proj", "--alias", "www", "--alias", "api", "-p", "8080:80",
+                      "--publish", "5353:53/udp", "--hostname", "front", "busybox"},
+                     testIo());
+  ASSERT_TRUE(spec) << spec.error().str();
+  ASSERT_EQ(spec->networks_size(), 1);
+  EXPECT_EQ(spec->networks(0), "proj");
+  ASSERT_EQ(spec->aliases_size(), 2);
+  EXPECT_EQ(spec->aliases(0), "www");
+  EXPECT_EQ(spec->aliases(1), "api");
+  ASSERT_EQ(spec->publish_size(), 2);
+  EXPECT_EQ(spec->publish(0), "8080:80");
+  EXPECT_EQ(spec->publish(1), "5353:53/udp");
+  EXPECT_EQ(spec->hostname(), "front");
+}
+
 TEST(ContainerOptions, EveryFlagLandsInTheSpec) {
   auto spec = specOf({"--name",
                       "web",
