@@ -2,6 +2,7 @@
 #include "net/netlink/links.h"
 
 #include <linux/if.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
 #include <netlink/route/link/veth.h>
@@ -184,6 +185,35 @@ sys::Result<MsgPtr> linkUpRequest(int ifindex) {
   return msg;
 }
 
+// RTM_SETLINK of the bridge port `ifindex`: hairpin mode on. Without it the
+// bridge never sends a frame back out of the port it came in on, so a
+// container could not reach its own published port through the node's
+// address (DNAT turns the reply path into a U-turn on the same port).
+sys::Result<MsgPtr> hairpinRequest(int ifindex) {
+  MsgPtr msg(nlmsg_alloc_simple(RTM_SETLINK, NLM_F_ACK));
+  if (!msg) return sys::Error(ENOMEM, "allocate message");
+  ifinfomsg info{};
+  info.ifi_family = AF_BRIDGE;
+  info.ifi_index = ifindex;
+  if (nlmsg_append(msg.get(), &info, sizeof(info), NLMSG_ALIGNTO) < 0)
+    return sys::Error(EMSGSIZE, "build hairpin request");
+  nlattr* protinfo = nla_nest_start(msg.get(), IFLA_PROTINFO | NLA_F_NESTED);
+  if (protinfo == nullptr || nla_put_u8(msg.get(), IFLA_BRPORT_MODE, 1) < 0)
+    return sys::Error(EMSGSIZE, "build hairpin request");
+  nla_nest_end(msg.get(), protinfo);
+  return msg;
+}
+
+sys::Result<void> enableHairpin(Socket& node, const std::string& port) {
+  LinkPtr link = BERTH_TRY(findLink(node, port.c_str()));
+  if (!link) return sys::Error(ENODEV, "find bridge port " + port);
+  MsgPtr msg = BERTH_TRY(hairpinRequest(rtnl_link_get_ifindex(link.get())));
+  int err = nl_send_auto(node.get(), msg.get());
+  if (err >= 0) err = nl_wait_for_ack(node.get());
+  if (err < 0) return nlError(err, "enable hairpin on " + port);
+  return sys::ok();
+}
+
 sys::Result<MsgPtr> addressRequest(int ifindex, nl_addr* local) {
   RtnlAddrPtr addr(rtnl_addr_alloc());
   if (!addr) return sys::Error(ENOMEM, "allocate address");
@@ -267,7 +297,8 @@ sys::Result<void> attachContainer(Socket& node, const Bridge& bridge, int contai
   VethSpec spec{attachment.hostName, kContainerIfName, attachment.mtu, bridge.ifindex,
                 containerNetnsFd};
   BERTH_TRY_CTX(createVethPair(node, spec), what);
-  sys::Result<void> configured = configureInside(inside, attachment, address.get(), gateway.get());
+  sys::Result<void> configured = enableHairpin(node, attachment.hostName);
+  if (configured) configured = configureInside(inside, attachment, address.get(), gateway.get());
   if (!configured) {
     // Undo: the container must not keep a half-configured eth0. The delete
     // error, if any, is secondary to the one being reported.

@@ -54,9 +54,10 @@ struct Attachment {
 };
 
 // Connects the container namespace `containerNetnsFd` to `bridge`: a veth
-// pair (host end enslaved and up, peer `eth0` inside the container), then,
-// inside: the address on eth0, lo up, default route via the gateway. On
-// failure the veth pair is removed again.
+// pair (host end enslaved, up and in hairpin mode, so the container reaches
+// its own published ports through the node; peer `eth0` inside the
+// container), then, inside: the address on eth0, lo up, default route via
+// the gateway. On failure the veth pair is removed again.
 sys::Result<void> attachContainer(Socket& node, const Bridge& bridge, int containerNetnsFd,
                                   const Attachment& attachment);
 

@@ -1,4 +1,4 @@
-// Netns pinning and bridge-port hairpin (see kernel.h).
+// Netns pinning and the bridge MAC (see kernel.h).
 #include "net/network/kernel.h"
 
 #include <fcntl.h>
@@ -42,11 +42,6 @@ sys::Result<void> unpinNetns(const std::string& path) {
     return sys::Error::fromErrno("remove netns pin " + path);
   }
   return sys::ok();
-}
-
-sys::Result<void> enableHairpin(std::string_view port) {
-  std::string path = "/sys/class/net/" + std::string(port) + "/brport/hairpin_mode";
-  return sys::writeFile(path, "1").context("enable hairpin on " + std::string(port));
 }
 
 sys::Result<void> pinBridgeMac(std::string_view bridge, std::string_view project) {

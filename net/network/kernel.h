@@ -1,6 +1,6 @@
 // The few kernel operations ProjectNetworks needs beyond net/netlink:
 // pinning a network namespace as a bind mount (the path the OCI config
-// names) and turning on hairpin mode on a bridge port.
+// names) and a bridge MAC that does not follow its ports.
 #pragma once
 #include <string>
 #include <string_view>
@@ -17,11 +17,6 @@ namespace berth::net::network {
 // MNT_DETACH: a runtime still holding the namespace open must not make the
 // container's stop fail; the namespace itself goes when its last user does.
 [[nodiscard]] sys::Result<void> unpinNetns(const std::string& path);
-// Writes 1 to /sys/class/net/<port>/brport/hairpin_mode: without it the
-// bridge never sends a frame back out of the port it came in on, so a
-// container could not reach its own published port through the node's
-// address (DNAT turns the reply path into a U-turn on the same port).
-[[nodiscard]] sys::Result<void> enableHairpin(std::string_view port);
 // Gives bridge `bridge` a fixed MAC derived from `project` (locally
 // administered, stable across restarts). A bridge without one takes the
 // lowest MAC of its ports and changes it when that port leaves: every

@@ -224,7 +224,6 @@ sys::Result<void> ProjectNetworks::plugLocked(Project& project, const Record& re
                            record.address + "/" + std::to_string(project.subnet.prefixLength()),
                            project.gateway.str(), project.bridge.mtu};
   BERTH_TRY(netlink::attachContainer(node_, project.bridge, netns.get(), link));
-  BERTH_TRY(enableHairpin(veth));
   if (!record.request.publish.empty()) BERTH_TRY(applyRulesLocked(record.request.network));
   // Last: the name answers only once the address is reachable.
   return setNamesLocked(record);

@@ -38,7 +38,6 @@ sys::Result<void> ProjectNetworks::recoverRecordLocked(const Record& record) {
                              project.gateway.str(), project.bridge.mtu};
     BERTH_TRY(netlink::attachContainer(node_, project.bridge, netns.get(), link));
   }
-  BERTH_TRY(enableHairpin(veth));
   return setNamesLocked(record);
 }
 

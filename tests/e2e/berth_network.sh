@@ -25,14 +25,6 @@ resolves() {
 }
 
 body() {
-  # The sandbox's /sys is the host's sysfs, whose class/net shows the host's
-  # devices; net/ sets bridge-port options there. A sysfs mounted here shows
-  # the node's: its net directories go over the host's (private mount
-  # namespace: only this sandbox sees them; /sys/fs/cgroup stays).
-  mkdir -p "$T/sysfs" && mount -t sysfs sysfs "$T/sysfs" \
-    && mount --bind "$T/sysfs/class/net" /sys/class/net \
-    && mount --bind "$T/sysfs/devices/virtual/net" /sys/devices/virtual/net \
-    && umount -l "$T/sysfs" || e2e_fail "mount the node's sysfs net directories"
   berthd_up
   img=$BERTH_IMAGE
   berth_cli run -d --name alpha --network proj --alias web "$img" sleep 300 >/dev/null 2>"$T/err" \

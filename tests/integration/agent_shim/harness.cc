@@ -21,32 +21,12 @@
 #include "agent/shim/shim.h"
 #include "runtime/container/lifecycle.h"
 #include "runtime/sys/fs.h"
+#include "tests/support/shared_bundle.h"
 
 namespace berth::tests::shim {
 namespace {
 
-// One busybox rootfs per build tree, built once (mkbundle) under a lock so
-// parallel test processes do not race; mounted read-only by every test.
-std::string sharedBundleDir() {
-  std::string dir = std::string(BERTH_BUILD_DIR) + "/shim-test-bundle";
-  EXPECT_TRUE(sys::mkdirAll(dir));
-  sys::UniqueFd lock(::open((dir + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  ::flock(lock.get(), LOCK_EX);
-  if (!sys::pathExists(dir + "/rootfs/bin/busybox") || !sys::pathExists(dir + "/config.json")) {
-    std::string cmd = std::string(BERTH_SOURCE_DIR) + "/hack/mkbundle " + dir + " >/dev/null";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  }
-  return dir;
-}
 
-std::string testName() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = info->name();
-  for (char& c : name) {
-    if (!isalnum(static_cast<unsigned char>(c))) c = '-';
-  }
-  return name;
-}
 
 }  // namespace
 
@@ -81,7 +61,7 @@ std::vector<pid_t> pidsWithCwd(const std::string& dir) {
 
 void ShimTest::SetUp() {
   if (!isRoot()) GTEST_SKIP() << "berth-shim integration tests need root";
-  id_ = "shim-" + testName() + "-" + std::to_string(::getpid());
+  id_ = "shim-" + testNameSlug() + "-" + std::to_string(::getpid());
   dir_ = "/tmp/berth-" + id_;
   bundle_ = dir_ + "/bundle";
   stateRoot_ = dir_ + "/state";
@@ -90,7 +70,7 @@ void ShimTest::SetUp() {
 }
 
 void ShimTest::writeBundle(const std::vector<std::string>& args, bool terminal) {
-  std::string shared = sharedBundleDir();
+  std::string shared = sharedBusyboxBundle("shim-test-bundle");
   auto text = sys::readFile(shared + "/config.json");
   ASSERT_TRUE(text) << text.error().str();
   auto config = nlohmann::json::parse(*text);

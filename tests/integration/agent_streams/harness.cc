@@ -18,6 +18,7 @@
 #include "runtime/container/lifecycle.h"
 #include "runtime/sys/fs.h"
 #include "runtime/sys/syscall.h"
+#include "tests/support/shared_bundle.h"
 
 namespace berth::tests::streams {
 namespace {
@@ -34,26 +35,7 @@ class PrivateNamespaces : public ::testing::Environment {
 };
 [[maybe_unused]] auto* const kEnv = ::testing::AddGlobalTestEnvironment(new PrivateNamespaces);
 
-// One busybox rootfs per build tree, built once under a lock.
-std::string sharedBundleDir() {
-  std::string dir = std::string(BERTH_BUILD_DIR) + "/streams-test-bundle";
-  EXPECT_TRUE(sys::mkdirAll(dir));
-  sys::UniqueFd lock(::open((dir + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  ::flock(lock.get(), LOCK_EX);
-  if (!sys::pathExists(dir + "/rootfs/bin/busybox") || !sys::pathExists(dir + "/config.json")) {
-    std::string cmd = std::string(BERTH_SOURCE_DIR) + "/hack/mkbundle " + dir + " >/dev/null";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  }
-  return dir;
-}
 
-std::string testName() {
-  std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  for (char& c : name) {
-    if (!isalnum(static_cast<unsigned char>(c))) c = '-';
-  }
-  return name.substr(0, 40);
-}
 
 std::string shimBinary() {
   if (const char* env = std::getenv("BERTH_SHIM")) return env;
@@ -83,7 +65,7 @@ CallResult<pb::ExitStatus> RealAccess::lastExit(const std::string& id) {
 
 void StreamsTest::SetUp() {
   if (::geteuid() != 0) GTEST_SKIP() << "the stream integration tests need root";
-  id_ = "streams-" + testName() + "-" + std::to_string(::getpid());
+  id_ = "streams-" + testNameSlug(40) + "-" + std::to_string(::getpid());
   dir_ = "/tmp/berth-" + id_;
   bundle_ = dir_ + "/bundle";
   stateRoot_ = dir_ + "/state";
@@ -102,7 +84,7 @@ std::string StreamsTest::runtimeBinary() const {
 }
 
 void StreamsTest::writeBundle(const std::vector<std::string>& args, bool tty, bool openStdin) {
-  std::string shared = sharedBundleDir();
+  std::string shared = sharedBusyboxBundle("streams-test-bundle");
   auto text = sys::readFile(shared + "/config.json");
   ASSERT_TRUE(text) << text.error().str();
   auto config = nlohmann::json::parse(*text);
