@@ -61,7 +61,14 @@ sys::Result<Layout> layoutFor(const std::string& containerDir) {
   layout.workDir = containerDir + "/work";
   layout.rootfs = containerDir + "/rootfs";
   layout.emptyLowerDir = containerDir + "/empty-lower";
+  layout.diskImage = containerDir + "/disk.img";
+  layout.writableDir = containerDir + "/writable";
   return layout;
+}
+
+void placeWritableOnDisk(Layout& layout) {
+  layout.upperDir = layout.writableDir + "/upper";
+  layout.workDir = layout.writableDir + "/work";
 }
 
 sys::Result<void> validateLowerDirs(const std::vector<std::string>& lowerDirs,

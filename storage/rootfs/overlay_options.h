@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,11 @@ struct Options {
   // layers must then have been unpacked with user.overlay.* opaque markers.
   bool userXattr = false;
   MountApi api = MountApi::kAuto;
+  // Size limit of the container's writable layer; 0: no limit. When set,
+  // upper/ and work/ live in an ext4 disk image of this size (storage/disk)
+  // mounted at <containerDir>/writable. Used when the image is first made;
+  // rootfs::resizeDisk changes it later.
+  uint64_t diskLimitBytes = 0;
 };
 
 // Where a container's rootfs pieces live under its directory.
@@ -40,6 +46,8 @@ struct Layout {
   std::string workDir;        // <containerDir>/work: overlay's scratch space (same fs as upper)
   std::string rootfs;         // <containerDir>/rootfs: the merged view
   std::string emptyLowerDir;  // <containerDir>/empty-lower: the one lower of a scratch image
+  std::string diskImage;      // <containerDir>/disk.img: the size-limited disk, if any
+  std::string writableDir;    // <containerDir>/writable: where that disk is mounted
 };
 
 // Overlayfs refuses more lower layers than this (OVL_MAX_STACK).
@@ -52,6 +60,10 @@ inline constexpr size_t kMaxMountData = 4095;
 // Checks that containerDir is absolute and clean (no "..", ".", "//", no
 // trailing slash, not "/") and returns its layout.
 sys::Result<Layout> layoutFor(const std::string& containerDir);
+
+// Moves upper and work onto the container's disk: <writableDir>/upper and
+// <writableDir>/work (overlay wants both on the same filesystem).
+void placeWritableOnDisk(Layout& layout);
 
 // Checks the lower layer paths (lowest first): absolute, clean, no
 // duplicates, at most kMaxLayers, none inside the container directory.

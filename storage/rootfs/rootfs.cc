@@ -86,29 +86,87 @@ sys::Result<bool> makeDir(const std::string& path, mode_t mode, CreatedDirs& cre
   return false;
 }
 
-sys::Result<void> makeLayoutDirs(const Layout& layout, const std::vector<std::string>& lowerDirs,
-                                 CreatedDirs& created) {
-  // The upper dir's root is the merged rootfs's "/", so it takes the mode of
-  // the image's root (the top layer's root). Only when new: a restarted
-  // container keeps a mode its processes changed.
-  mode_t rootMode = 0755;
-  if (!lowerDirs.empty()) {
-    struct stat st {};
-    if (::stat(lowerDirs.back().c_str(), &st) < 0) {
-      return sys::Error::fromErrno("stat top layer " + lowerDirs.back());
-    }
-    rootMode = st.st_mode & 07777;
+// The mode of the upper dir's root: it is the merged rootfs's "/", so it
+// takes the mode of the image's root (the top layer's root).
+sys::Result<mode_t> imageRootMode(const std::vector<std::string>& lowerDirs) {
+  if (lowerDirs.empty()) return mode_t{0755};
+  struct stat st {};
+  if (::stat(lowerDirs.back().c_str(), &st) < 0) {
+    return sys::Error::fromErrno("stat top layer " + lowerDirs.back());
   }
+  return mode_t{st.st_mode & 07777};
+}
+
+sys::Result<void> makeContainerDir(const Layout& layout, CreatedDirs& created) {
   if (!sys::pathExists(layout.containerDir)) {
     // 0711: other users may not list container directories, but a container
     // in a user namespace must still be able to walk to its rootfs.
     BERTH_TRY(sys::mkdirAll(layout.containerDir, 0711));
     created.add(layout.containerDir);
   }
+  return sys::ok();
+}
+
+sys::Result<void> makeLayoutDirs(const Layout& layout, const std::vector<std::string>& lowerDirs,
+                                 CreatedDirs& created) {
+  // Only when new: a restarted container keeps a root mode its processes changed.
+  mode_t rootMode = BERTH_TRY(imageRootMode(lowerDirs));
   BERTH_TRY(makeDir(layout.upperDir, rootMode, created));
   BERTH_TRY(makeDir(layout.workDir, 0700, created));
   BERTH_TRY(makeDir(layout.rootfs, 0755, created));
   if (lowerDirs.empty()) BERTH_TRY(makeDir(layout.emptyLowerDir, 0755, created));
+  return sys::ok();
+}
+
+// The disk image and its mount made by this prepare() call, undone (after
+// the directories inside it, before those around it) unless it succeeds.
+class DiskSetup {
+ public:
+  DiskSetup() = default;
+  DiskSetup(const DiskSetup&) = delete;
+  DiskSetup& operator=(const DiskSetup&) = delete;
+  ~DiskSetup() {
+    if (!mounted_.empty()) (void)disk::unmount(mounted_);
+    if (!createdImage_.empty()) ::unlink(createdImage_.c_str());
+  }
+  void createdImage(std::string path) { createdImage_ = std::move(path); }
+  void mounted(std::string path) { mounted_ = std::move(path); }
+  void release() {
+    createdImage_.clear();
+    mounted_.clear();
+  }
+
+ private:
+  std::string createdImage_;
+  std::string mounted_;
+};
+
+// Makes (first time) and mounts (when not mounted: first time, host reboot)
+// the container's disk at layout.writableDir.
+sys::Result<void> prepareDisk(const Layout& layout, const Options& options, CreatedDirs& outer,
+                              DiskSetup& setup) {
+  bool fresh = !sys::pathExists(layout.diskImage);
+  if (fresh) {
+    // An upper dir on the host means the container was made without a
+    // limit: its files are there, and a new empty disk would hide them.
+    std::string hostUpper = layout.containerDir + "/upper";
+    if (sys::pathExists(hostUpper)) {
+      return sys::Error(EEXIST, "cannot add a disk limit to a container made without one (" +
+                                    hostUpper + " exists)");
+    }
+  }
+  BERTH_TRY(makeDir(layout.writableDir, 0700, outer));
+  if (fresh) {
+    BERTH_TRY(disk::create(layout.diskImage, options.diskLimitBytes));
+    setup.createdImage(layout.diskImage);
+  }
+  if (BERTH_TRY(disk::isMountedFrom(layout.diskImage, layout.writableDir))) return sys::ok();
+  BERTH_TRY(disk::mount(layout.diskImage, layout.writableDir));
+  setup.mounted(layout.writableDir);
+  // mkfs makes the root 0755; like containerDir, no listing for other users.
+  if (fresh && ::chmod(layout.writableDir.c_str(), 0711) < 0) {
+    return sys::Error::fromErrno("chmod " + layout.writableDir);
+  }
   return sys::ok();
 }
 
@@ -252,36 +310,7 @@ sys::Result<void> checkExistingMount(const Layout& layout, const OverlayPaths& w
   return sys::ok();
 }
 
-}  // namespace
-
-sys::Result<Rootfs> prepare(const std::string& containerDir,
-                            const std::vector<std::string>& lowerDirs, const Options& options) {
-  auto layout = BERTH_TRY_CTX(layoutFor(containerDir), "prepare rootfs");
-  std::string context = "prepare rootfs in " + containerDir;
-  BERTH_TRY_CTX(validateLowerDirs(lowerDirs, layout), context);
-
-  CreatedDirs created;
-  BERTH_TRY_CTX(makeLayoutDirs(layout, lowerDirs, created), context);
-
-  OverlayPaths paths;
-  paths.lowerDirs = lowerDirs.empty() ? std::vector<std::string>{layout.emptyLowerDir} : lowerDirs;
-  paths.upperDir = layout.upperDir;
-  paths.workDir = layout.workDir;
-
-  Rootfs rootfs{layout.rootfs, layout.upperDir, layout.workDir};
-  if (BERTH_TRY_CTX(isMountRoot(layout.rootfs), context)) {
-    BERTH_TRY_CTX(checkExistingMount(layout, paths), context);
-    rootfs.reattached = true;
-  } else {
-    rootfs.legacyMount = BERTH_TRY_CTX(mountOverlay(paths, options, layout.rootfs), context);
-  }
-  created.release();
-  return rootfs;
-}
-
-sys::Result<void> unmount(const std::string& containerDir) {
-  auto layout = BERTH_TRY_CTX(layoutFor(containerDir), "unmount rootfs");
-  const std::string& target = layout.rootfs;
+sys::Result<void> unmountOverlay(const std::string& target) {
   for (int i = 0; i < kMaxStackedMounts; ++i) {
     if (!BERTH_TRY(isMountRoot(target))) return sys::ok();
     if (::umount2(target.c_str(), UMOUNT_NOFOLLOW) == 0) continue;
@@ -303,6 +332,53 @@ sys::Result<void> unmount(const std::string& containerDir) {
                                std::to_string(kMaxStackedMounts) + " unmounts");
 }
 
+}  // namespace
+
+sys::Result<Rootfs> prepare(const std::string& containerDir,
+                            const std::vector<std::string>& lowerDirs, const Options& options) {
+  auto layout = BERTH_TRY_CTX(layoutFor(containerDir), "prepare rootfs");
+  std::string context = "prepare rootfs in " + containerDir;
+  BERTH_TRY_CTX(validateLowerDirs(lowerDirs, layout), context);
+  // An existing disk is used even without a limit in `options`: the
+  // container's files are in it.
+  bool withDisk = options.diskLimitBytes > 0 || sys::pathExists(layout.diskImage);
+  if (withDisk) placeWritableOnDisk(layout);
+
+  // Undone in reverse order on failure: inner dirs, then the disk, then outer dirs.
+  CreatedDirs outer;
+  DiskSetup diskSetup;
+  CreatedDirs inner;
+  BERTH_TRY_CTX(makeContainerDir(layout, outer), context);
+  if (withDisk) BERTH_TRY_CTX(prepareDisk(layout, options, outer, diskSetup), context);
+  BERTH_TRY_CTX(makeLayoutDirs(layout, lowerDirs, inner), context);
+
+  OverlayPaths paths;
+  paths.lowerDirs = lowerDirs.empty() ? std::vector<std::string>{layout.emptyLowerDir} : lowerDirs;
+  paths.upperDir = layout.upperDir;
+  paths.workDir = layout.workDir;
+
+  Rootfs rootfs{layout.rootfs, layout.upperDir, layout.workDir};
+  if (withDisk) rootfs.diskMount = layout.writableDir;
+  if (BERTH_TRY_CTX(isMountRoot(layout.rootfs), context)) {
+    BERTH_TRY_CTX(checkExistingMount(layout, paths), context);
+    rootfs.reattached = true;
+  } else {
+    rootfs.legacyMount = BERTH_TRY_CTX(mountOverlay(paths, options, layout.rootfs), context);
+  }
+  inner.release();
+  diskSetup.release();
+  outer.release();
+  return rootfs;
+}
+
+sys::Result<void> unmount(const std::string& containerDir) {
+  auto layout = BERTH_TRY_CTX(layoutFor(containerDir), "unmount rootfs");
+  BERTH_TRY(unmountOverlay(layout.rootfs));
+  // After the overlay, which holds it. If the overlay was only detached
+  // (busy), the disk is detached too and goes with it.
+  return disk::unmount(layout.writableDir);
+}
+
 sys::Result<void> remove(const std::string& containerDir) {
   auto layout = BERTH_TRY_CTX(layoutFor(containerDir), "remove container directory");
   BERTH_TRY_CTX(unmount(containerDir), "remove " + containerDir);
@@ -314,6 +390,26 @@ sys::Result<void> remove(const std::string& containerDir) {
 sys::Result<bool> isMounted(const std::string& containerDir) {
   auto layout = BERTH_TRY_CTX(layoutFor(containerDir), "check rootfs mount");
   return isMountRoot(layout.rootfs);
+}
+
+sys::Result<void> resizeDisk(const std::string& containerDir, uint64_t bytes) {
+  auto layout = BERTH_TRY_CTX(layoutFor(containerDir), "resize disk");
+  if (!sys::pathExists(layout.diskImage)) {
+    return sys::Error(EINVAL, "resize disk of " + containerDir +
+                                  ": the container was created without a disk limit");
+  }
+  return disk::grow(layout.diskImage, layout.writableDir, bytes)
+      .context("resize disk of " + containerDir);
+}
+
+sys::Result<std::optional<disk::Usage>> diskUsage(const std::string& containerDir) {
+  auto layout = BERTH_TRY_CTX(layoutFor(containerDir), "disk usage");
+  if (!sys::pathExists(layout.diskImage)) return std::optional<disk::Usage>();
+  // A stopped container's disk may be unmounted: read its superblock then.
+  if (BERTH_TRY(disk::isMountedFrom(layout.diskImage, layout.writableDir))) {
+    return std::optional<disk::Usage>(BERTH_TRY(disk::usage(layout.writableDir)));
+  }
+  return std::optional<disk::Usage>(BERTH_TRY(disk::usageOfImage(layout.diskImage)));
 }
 
 }  // namespace berth::storage::rootfs
