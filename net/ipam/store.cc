@@ -144,13 +144,17 @@ sys::Result<T> IpamStore::update(Change&& change) {
   return result;
 }
 
-sys::Result<Subnet> IpamStore::ensureNetwork(std::string_view network) {
+sys::Result<Subnet> IpamStore::ensureNetwork(std::string_view network, int prefixLength) {
   BERTH_TRY_CTX(checkName("network name", network), "create network");
+  std::string what = "create network " + std::string(network);
+  SubnetPool pool = prefixLength == 0
+                        ? pool_
+                        : BERTH_TRY_CTX(SubnetPool::make(pool_.pool(), prefixLength), what);
   return update<Subnet>([&](State& state) -> sys::Result<Subnet> {
     if (auto it = state.find(network); it != state.end()) return it->second.subnet();
     std::vector<Subnet> taken;
     for (const auto& [name, leases] : state) taken.push_back(leases.subnet());
-    Subnet subnet = BERTH_TRY_CTX(pool_.carve(taken), "create network " + std::string(network));
+    Subnet subnet = BERTH_TRY_CTX(pool.carve(taken), what);
     state.emplace(std::string(network), BERTH_TRY(Leases::make(subnet)));
     return subnet;
   });

@@ -40,8 +40,10 @@ class IpamStore {
 
   const std::string& path() const { return path_; }
 
-  // The subnet of `network`, carved from the pool on first use.
-  sys::Result<Subnet> ensureNetwork(std::string_view network);
+  // The subnet of `network`, carved from the pool on first use: of the
+  // pool's prefix length, or of `prefixLength` when it is not 0 (a
+  // container's private network needs a /30, not a project's /23).
+  sys::Result<Subnet> ensureNetwork(std::string_view network, int prefixLength = 0);
   // Forgets the network and all its leases; false if it did not exist.
   sys::Result<bool> removeNetwork(std::string_view network);
   // Leases an address on an existing network (see Leases::allocate for the

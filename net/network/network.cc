@@ -115,9 +115,9 @@ sys::Result<void> ProjectNetworks::applyRulesLocked(const std::string& name) {
 }
 
 sys::Result<ProjectNetworks::Project*> ProjectNetworks::ensureLocked(const std::string& name,
-                                                                     bool applyRules) {
+                                                                     bool applyRules, int prefix) {
   BERTH_TRY_CTX(nft::validateProjectName(name), "network name");
-  ipam::Subnet subnet = BERTH_TRY(store_.ensureNetwork(name));
+  ipam::Subnet subnet = BERTH_TRY(store_.ensureNetwork(name, prefix));
   ipam::Ipv4Address gateway = BERTH_TRY(subnet.host(1));
   unsigned mtu = BERTH_TRY(netlink::uplinkMtu(node_));
   std::string cidr = gateway.str() + "/" + std::to_string(subnet.prefixLength());
@@ -175,7 +175,7 @@ sys::Result<Attachment> ProjectNetworks::attach(const AttachRequest& request) {
   for (const std::string& name : namesOf(request)) {
     BERTH_TRY_CTX(dns::normalizeHostName(name), what);
   }
-  Project* project = BERTH_TRY_CTX(ensureLocked(request.network, true), what);
+  Project* project = BERTH_TRY_CTX(ensureLocked(request.network, true, request.prefix), what);
   if (auto old = records_.find(id); old != records_.end()) {
     // Re-attached without a detach (e.g. after a crash): start clean.
     Record stale = old->second;

@@ -77,7 +77,7 @@ class ProjectNetworks {
 
   ProjectNetworks(NetworkOptions options, ipam::IpamStore store, netlink::Socket node,
                   nft::Firewall firewall, std::unique_ptr<dns::Server> dns);
-  sys::Result<Project*> ensureLocked(const std::string& name, bool applyRules);
+  sys::Result<Project*> ensureLocked(const std::string& name, bool applyRules, int prefix = 0);
   sys::Result<void> plugLocked(Project& project, const Record& record);
   sys::Result<void> recoverRecordLocked(const Record& record);
   sys::Result<void> applyRulesLocked(const std::string& name);

@@ -39,6 +39,9 @@ struct AttachRequest {
   std::string hostname;              // first DNS name; may be empty
   std::vector<std::string> aliases;  // further DNS names (e.g. the container name)
   std::vector<PortMapping> publish;
+  // Prefix length of the network's subnet when this attach creates it (a
+  // container's private network: 30); 0 = the pool's (NetworkOptions).
+  int prefix = 0;
 };
 
 struct Attachment {

@@ -125,6 +125,24 @@ TEST(IpamStoreTest, FullPoolIsAClearError) {
             "create network c: address pool 10.89.0.0/22 is full: 2 project networks of /23");
 }
 
+TEST(IpamStoreTest, PrivateNetworksTakeSmallSubnetsFromTheSamePool) {
+  TempDir dir;
+  IpamStore store = storeAt(dir);
+  EXPECT_EQ(store.ensureNetwork("proj")->str(), "10.89.0.0/23");
+  EXPECT_EQ(store.ensureNetwork("c-1", 30)->str(), "10.89.2.0/30");
+  EXPECT_EQ(store.ensureNetwork("c-2", 30)->str(), "10.89.2.4/30");
+  // A project after them skips the /23 they occupy; an existing network
+  // keeps its subnet whatever size is asked.
+  EXPECT_EQ(store.ensureNetwork("proj2")->str(), "10.89.4.0/23");
+  EXPECT_EQ(store.ensureNetwork("c-1")->str(), "10.89.2.0/30");
+  // A /30 holds exactly one container besides the gateway.
+  EXPECT_EQ(store.allocate("c-1", "x")->str(), "10.89.2.2");
+  EXPECT_FALSE(store.allocate("c-1", "y"));
+  auto bad = store.ensureNetwork("c-3", 31);
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().str(), HasSubstr("create network c-3"));
+}
+
 TEST(IpamStoreTest, CorruptFileIsAnErrorNamingItAndIsNotReset) {
   TempDir dir;
   std::string path = dir / "ipam.json";
