@@ -1,9 +1,11 @@
 // The berthd client: connection, hello, unary and streaming calls.
 #include "agent/api/client.h"
 
-#include <cstring>
-
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdlib>
 
@@ -276,6 +278,11 @@ BERTH_API_UNARY(networkInspect, NetworkInspectRequest, NetworkInfo, network_insp
                 kNetworkInspect)
 BERTH_API_UNARY(networkRemove, NetworkRemoveRequest, NetworkRemoveReply, network_remove,
                 kNetworkRemove)
+BERTH_API_UNARY(volumeCreate, VolumeCreateRequest, VolumeInfo, volume_create, kVolumeCreate)
+BERTH_API_UNARY(volumeList, VolumeListRequest, VolumeListReply, volume_list, kVolumeList)
+BERTH_API_UNARY(volumeInspect, VolumeInspectRequest, VolumeInfo, volume_inspect, kVolumeInspect)
+BERTH_API_UNARY(volumeRemove, VolumeRemoveRequest, VolumeRemoveReply, volume_remove, kVolumeRemove)
+BERTH_API_UNARY(volumePrune, VolumePruneRequest, VolumePruneReply, volume_prune, kVolumePrune)
 BERTH_API_UNARY(containerCreate, ContainerCreateRequest, ContainerCreateReply, container_create,
                 kContainerCreate)
 BERTH_API_UNARY(containerRun, ContainerRunRequest, ContainerRunReply, container_run, kContainerRun)
@@ -319,6 +326,56 @@ CallResult<pb::StreamEnd> Client::stats(const pb::StatsRequest& request,
   *envelope.mutable_stats() = request;
   return stream(envelope, pb::Response::kStats, &pb::Response::stats, pb::Response::kStreamEnd,
                 &pb::Response::mutable_stream_end, onBatch);
+}
+
+CallResult<pb::StreamEnd> Client::volumeExport(
+    const pb::VolumeExportRequest& request,
+    const std::function<bool(const pb::VolumeData&)>& onData) {
+  pb::Request envelope;
+  *envelope.mutable_volume_export() = request;
+  return stream(envelope, pb::Response::kVolumeData, &pb::Response::volume_data,
+                pb::Response::kStreamEnd, &pb::Response::mutable_stream_end, onData);
+}
+
+CallResult<pb::VolumeImportReply> Client::volumeImport(const pb::VolumeImportRequest& request,
+                                                       int inFd) {
+  pb::Request envelope;
+  *envelope.mutable_volume_import() = request;
+  auto session = interactive(envelope);
+  if (!session.ok()) return std::move(session).error();
+  std::unique_ptr<Channel> channel = std::move(session->channel_);
+  // Sent until the input ends or the daemon stops reading (it refused the
+  // volume, or the tar): either way its reply says how it went.
+  constexpr std::size_t kChunk = 256 * 1024;
+  std::string buffer(kChunk, '\0');
+  bool sending = true;
+  std::optional<CallError> readError;
+  while (sending) {
+    ssize_t n = ::read(inFd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      readError = CallError(pb::INVALID_ARGUMENT,
+                            std::string("read the tar from the input: ") + std::strerror(errno));
+      break;
+    }
+    pb::Request frame;
+    if (n == 0) {
+      frame.mutable_stream_input()->mutable_close_stdin();
+      sending = false;
+    } else {
+      frame.mutable_stream_input()->set_stdin(buffer.data(), static_cast<std::size_t>(n));
+    }
+    if (!channel->writer.write(frame).ok()) break;
+  }
+  if (readError) {
+    // Hanging up without close_stdin: the daemon drops what it received.
+    ::shutdown(channel->fd.get(), SHUT_RDWR);
+    return *readError;
+  }
+  auto reply = readReply(*channel);
+  if (!reply.ok()) return std::move(reply).error();
+  if (!reply->has_volume_import()) return unexpected(*reply);
+  return std::move(*reply->mutable_volume_import());
 }
 
 CallResult<InteractiveSession> Client::exec(const pb::ExecStart& request) {

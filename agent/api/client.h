@@ -90,6 +90,11 @@ class Client {
   CallResult<pb::NetworkListReply> networkList(const pb::NetworkListRequest& request);
   CallResult<pb::NetworkInfo> networkInspect(const pb::NetworkInspectRequest& request);
   CallResult<pb::NetworkRemoveReply> networkRemove(const pb::NetworkRemoveRequest& request);
+  CallResult<pb::VolumeInfo> volumeCreate(const pb::VolumeCreateRequest& request);
+  CallResult<pb::VolumeListReply> volumeList(const pb::VolumeListRequest& request);
+  CallResult<pb::VolumeInfo> volumeInspect(const pb::VolumeInspectRequest& request);
+  CallResult<pb::VolumeRemoveReply> volumeRemove(const pb::VolumeRemoveRequest& request);
+  CallResult<pb::VolumePruneReply> volumePrune(const pb::VolumePruneRequest& request);
   CallResult<pb::ContainerCreateReply> containerCreate(const pb::ContainerCreateRequest& request);
   CallResult<pb::ContainerRunReply> containerRun(const pb::ContainerRunRequest& request);
   CallResult<pb::ContainerStartReply> containerStart(const pb::ContainerStartRequest& request);
@@ -110,6 +115,12 @@ class Client {
                                  const std::function<bool(const pb::LogEntry&)>& onEntry);
   CallResult<pb::StreamEnd> stats(const pb::StatsRequest& request,
                                   const std::function<bool(const pb::StatsBatch&)>& onBatch);
+
+  // The volume's tar, chunk by chunk.
+  CallResult<pb::StreamEnd> volumeExport(const pb::VolumeExportRequest& request,
+                                         const std::function<bool(const pb::VolumeData&)>& onData);
+  // Sends what `inFd` holds up to its end as the volume's tar.
+  CallResult<pb::VolumeImportReply> volumeImport(const pb::VolumeImportRequest& request, int inFd);
 
   CallResult<InteractiveSession> exec(const pb::ExecStart& request);
   CallResult<InteractiveSession> attach(const pb::AttachStart& request);

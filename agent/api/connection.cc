@@ -43,6 +43,8 @@ bool isStreamingCall(pb::Request::CallCase call) {
     case pb::Request::kExec:
     case pb::Request::kAttach:
     case pb::Request::kShell:
+    case pb::Request::kVolumeExport:
+    case pb::Request::kVolumeImport:
       return true;
     default:
       return false;
@@ -195,6 +197,29 @@ CallResult<pb::NetworkRemoveReply> Handler::networkRemove(const pb::NetworkRemov
 }
 CallResult<pb::ImagePruneReply> Handler::imagePrune(const pb::ImagePruneRequest&) {
   return unimplemented("image prune");
+}
+CallResult<pb::VolumeInfo> Handler::volumeCreate(const pb::VolumeCreateRequest&) {
+  return unimplemented("volume create");
+}
+CallResult<pb::VolumeListReply> Handler::volumeList(const pb::VolumeListRequest&) {
+  return unimplemented("volume ls");
+}
+CallResult<pb::VolumeInfo> Handler::volumeInspect(const pb::VolumeInspectRequest&) {
+  return unimplemented("volume inspect");
+}
+CallResult<pb::VolumeRemoveReply> Handler::volumeRemove(const pb::VolumeRemoveRequest&) {
+  return unimplemented("volume rm");
+}
+CallResult<pb::VolumePruneReply> Handler::volumePrune(const pb::VolumePruneRequest&) {
+  return unimplemented("volume prune");
+}
+CallResult<pb::StreamEnd> Handler::volumeExport(const pb::VolumeExportRequest&,
+                                                StreamWriter<pb::VolumeData>&) {
+  return unimplemented("volume export");
+}
+CallResult<pb::VolumeImportReply> Handler::volumeImport(const pb::VolumeImportRequest&,
+                                                        BidiStream&) {
+  return unimplemented("volume import");
 }
 CallResult<pb::ContainerCreateReply> Handler::containerCreate(const pb::ContainerCreateRequest&) {
   return unimplemented("container create");
@@ -355,6 +380,21 @@ bool callImage(Handler& h, const pb::Request& request, pb::Response* response) {
     case pb::Request::kNetworkRemove:
       putResult(h.networkRemove(request.network_remove()), &R::mutable_network_remove, response);
       return true;
+    case pb::Request::kVolumeCreate:
+      putResult(h.volumeCreate(request.volume_create()), &R::mutable_volume_create, response);
+      return true;
+    case pb::Request::kVolumeList:
+      putResult(h.volumeList(request.volume_list()), &R::mutable_volume_list, response);
+      return true;
+    case pb::Request::kVolumeInspect:
+      putResult(h.volumeInspect(request.volume_inspect()), &R::mutable_volume_inspect, response);
+      return true;
+    case pb::Request::kVolumeRemove:
+      putResult(h.volumeRemove(request.volume_remove()), &R::mutable_volume_remove, response);
+      return true;
+    case pb::Request::kVolumePrune:
+      putResult(h.volumePrune(request.volume_prune()), &R::mutable_volume_prune, response);
+      return true;
     default:
       return false;
   }
@@ -431,8 +471,8 @@ void Connection::runStream(const pb::Request& request) {
   state_ = State::kStreaming;
   using R = pb::Response;
   pb::Request::CallCase call = request.call_case();
-  bool bidi =
-      call == pb::Request::kExec || call == pb::Request::kAttach || call == pb::Request::kShell;
+  bool bidi = call == pb::Request::kExec || call == pb::Request::kAttach ||
+              call == pb::Request::kShell || call == pb::Request::kVolumeImport;
   pb::Response terminal;
   {
     ConnectionStream stream(reader_, writer_, stopFd_.get(), bidi, options_.inputQueueLimit);
@@ -457,6 +497,16 @@ void Connection::runStream(const pb::Request& request) {
         break;
       case pb::Request::kAttach:
         putResult(handler_.attach(request.attach(), stream), &R::mutable_exit, &terminal);
+        break;
+      case pb::Request::kVolumeExport: {
+        StreamWriter<pb::VolumeData> out(stream, &R::mutable_volume_data);
+        putResult(handler_.volumeExport(request.volume_export(), out), &R::mutable_stream_end,
+                  &terminal);
+        break;
+      }
+      case pb::Request::kVolumeImport:
+        putResult(handler_.volumeImport(request.volume_import(), stream),
+                  &R::mutable_volume_import, &terminal);
         break;
       default:
         putResult(handler_.shell(request.shell(), stream), &R::mutable_exit, &terminal);

@@ -95,6 +95,18 @@ class Handler {
   virtual CallResult<pb::NetworkRemoveReply> networkRemove(const pb::NetworkRemoveRequest& request);
   virtual CallResult<pb::ImagePruneReply> imagePrune(const pb::ImagePruneRequest& request);
 
+  virtual CallResult<pb::VolumeInfo> volumeCreate(const pb::VolumeCreateRequest& request);
+  virtual CallResult<pb::VolumeListReply> volumeList(const pb::VolumeListRequest& request);
+  virtual CallResult<pb::VolumeInfo> volumeInspect(const pb::VolumeInspectRequest& request);
+  virtual CallResult<pb::VolumeRemoveReply> volumeRemove(const pb::VolumeRemoveRequest& request);
+  virtual CallResult<pb::VolumePruneReply> volumePrune(const pb::VolumePruneRequest& request);
+  // The tar of a volume out in VolumeData items; in from stdin frames
+  // (close_stdin ends it).
+  virtual CallResult<pb::StreamEnd> volumeExport(const pb::VolumeExportRequest& request,
+                                                 StreamWriter<pb::VolumeData>& data);
+  virtual CallResult<pb::VolumeImportReply> volumeImport(const pb::VolumeImportRequest& request,
+                                                         BidiStream& stream);
+
   virtual CallResult<pb::ContainerCreateReply> containerCreate(
       const pb::ContainerCreateRequest& request);
   virtual CallResult<pb::ContainerRunReply> containerRun(const pb::ContainerRunRequest& request);

@@ -1,7 +1,11 @@
 // Mapping of the run/create flags onto ContainerSpec.
 #include "agent/cli/container_options.h"
 
+#include <charconv>
+
 #include "agent/cli/units.h"
+#include "agent/engine/container_mounts.h"
+#include "storage/disk/disk.h"
 
 namespace berth::agent::cli {
 
@@ -25,6 +29,12 @@ std::vector<FlagSpec> containerFlags() {
       {"alias", 0, true, "NAME", "Further DNS name on the network"},
       {"publish", 'p', true, "HOST:CONTAINER[/PROTO]", "Publish a container port (tcp or udp)"},
       {"label", 'l', true, "K=V", "Set a label"},
+      {"volume", 'v', true, "SRC:DST[:OPTS]",
+       "Mount a named volume (NAME:/path) or a host path (/host:/path); OPTS: ro, rw, "
+       "rprivate|rshared|rslave|private|shared|slave, create (host path), nocopy (volume)"},
+      {"config", 0, true, "FILE:/path[:MODE[:UID:GID]]",
+       "Mount FILE's content read-only at /path (mode 0444, the container's user by default)"},
+      {"disk", 0, true, "SIZE", "Limit the container's writable layer (64M, 10G)"},
       {"stop-signal", 0, true, "SIGNAL", "Signal that stops the container"},
       {"stop-timeout", 0, true, "SECS", "Seconds to wait before SIGKILL on stop"},
   };
@@ -68,6 +78,64 @@ std::pair<std::string, std::string> splitKeyValue(const std::string& text) {
 }
 
 namespace {
+
+sys::Result<uint32_t> parseNumber(std::string_view text, int base, uint32_t max,
+                                  const std::string& what) {
+  uint32_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > max) {
+    return sys::Error::invalid(what + " \"" + std::string(text) + "\" is invalid");
+  }
+  return value;
+}
+
+}  // namespace
+
+sys::Result<pb::ConfigFile> parseConfigArg(const std::string& arg, const Io& io) {
+  const std::string what = "--config " + arg;
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    size_t colon = arg.find(':', start);
+    parts.push_back(arg.substr(start, colon == std::string::npos ? colon : colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  if (parts.size() < 2 || parts.size() == 4 || parts.size() > 5 || parts[0].empty()) {
+    return sys::Error::invalid(what + ": expected FILE:/path[:MODE[:UID:GID]]");
+  }
+  if (parts[1].empty() || parts[1].front() != '/' || parts[1].back() == '/') {
+    return sys::Error::invalid(what + ": the target must be an absolute file path");
+  }
+  pb::ConfigFile config;
+  config.set_target(parts[1]);
+  if (parts.size() >= 3 && !parts[2].empty()) {
+    config.set_mode(BERTH_TRY(parseNumber(parts[2], 8, 07777, what + ": mode")));
+  }
+  if (parts.size() == 5) {
+    config.set_uid(BERTH_TRY(parseNumber(parts[3], 10, 0xfffffffe, what + ": uid")));
+    config.set_gid(BERTH_TRY(parseNumber(parts[4], 10, 0xfffffffe, what + ": gid")));
+  }
+  if (!io.readFile) return sys::Error::invalid("cannot read " + parts[0]);
+  config.set_content(BERTH_TRY_CTX(io.readFile(parts[0]), what));
+  return config;
+}
+
+namespace {
+
+sys::Result<void> addStorage(const ParsedArgs& args, const Io& io, pb::ContainerSpec& spec) {
+  for (const auto& volume : args.values("volume")) {
+    // Checked here for a usage error before anything is sent; berthd checks again.
+    BERTH_TRY(engine::parseVolumeArg(volume));
+    spec.add_volumes(volume);
+  }
+  for (const auto& config : args.values("config")) {
+    *spec.add_configs() = BERTH_TRY(parseConfigArg(config, io));
+  }
+  if (args.has("disk")) {
+    spec.set_disk_bytes(BERTH_TRY_CTX(storage::disk::parseSize(args.value("disk")), "--disk"));
+  }
+  return sys::ok();
+}
 
 sys::Result<void> addEnvironment(const ParsedArgs& args, const Io& io, pb::ContainerSpec& spec) {
   for (const auto& file : args.values("env-file")) {
@@ -131,6 +199,7 @@ sys::Result<pb::ContainerSpec> buildContainerSpec(const ParsedArgs& args, const 
   }
   BERTH_TRY(addEnvironment(args, io, spec));
   BERTH_TRY(addResources(args, spec));
+  BERTH_TRY(addStorage(args, io, spec));
   return spec;
 }
 

@@ -30,6 +30,10 @@ sys::Result<std::vector<std::string>> parseEnvFile(const std::string& content,
 // "K=V" -> {K, V}; "K" -> {K, ""} (labels).
 std::pair<std::string, std::string> splitKeyValue(const std::string& text);
 
+// One --config: "FILE:/path[:MODE[:UID:GID]]" (MODE octal); FILE is read
+// through io.readFile.
+sys::Result<pb::ConfigFile> parseConfigArg(const std::string& arg, const Io& io);
+
 // positionals: IMAGE [CMD...]. Env files come first, -e after (so -e wins).
 sys::Result<pb::ContainerSpec> buildContainerSpec(const ParsedArgs& args, const Io& io);
 

@@ -1,6 +1,8 @@
 // Protobuf replies -> JSON documents.
 #include "agent/cli/json_views.h"
 
+#include <cstdio>
+
 #include <map>
 
 #include "agent/cli/units.h"
@@ -23,6 +25,12 @@ Json stringMap(const Map& map) {
   Json out = Json::object();
   for (const auto& [k, v] : sorted) out[k] = v;
   return out;
+}
+
+std::string octalMode(uint32_t mode) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0%o", mode);
+  return text;
 }
 
 }  // namespace
@@ -102,6 +110,18 @@ Json containerSpecJson(const pb::ContainerSpec& spec) {
   j["publish"] = stringArray(spec.publish());
   j["stop_signal"] = spec.stop_signal();
   j["stop_timeout"] = spec.has_stop_timeout() ? Json(spec.stop_timeout()) : Json();
+  j["volumes"] = stringArray(spec.volumes());
+  Json configs = Json::array();
+  for (const auto& c : spec.configs()) {
+    // The content stays out: inspect output is often pasted around.
+    Json config = {{"target", c.target()}, {"size", c.content().size()}};
+    config["mode"] = c.has_mode() ? Json(octalMode(c.mode())) : Json();
+    config["uid"] = c.has_uid() ? Json(c.uid()) : Json();
+    config["gid"] = c.has_gid() ? Json(c.gid()) : Json();
+    configs.push_back(config);
+  }
+  j["configs"] = configs;
+  j["disk_bytes"] = spec.disk_bytes();
   return j;
 }
 
@@ -139,6 +159,47 @@ Json containerInfoJson(const pb::ContainerInfo& info) {
   j["oom_killed"] = info.oom_killed();
   j["network"] = info.network();
   j["network_address"] = info.network_address();
+  Json mounts = Json::array();
+  for (const auto& m : info.mounts()) mounts.push_back(mountJson(m));
+  j["mounts"] = mounts;
+  j["disk"] = {{"limit", info.disk_limit()}, {"used", info.disk_used()}};
+  return j;
+}
+
+Json mountJson(const pb::MountInfo& m) {
+  Json j;
+  switch (m.kind()) {
+    case pb::MOUNT_VOLUME:
+      j["type"] = "volume";
+      j["name"] = m.name();
+      break;
+    case pb::MOUNT_BIND:
+      j["type"] = "bind";
+      break;
+    case pb::MOUNT_CONFIG:
+      j["type"] = "config";
+      break;
+    default:
+      j["type"] = "unknown";
+      break;
+  }
+  j["source"] = m.source();
+  j["destination"] = m.destination();
+  j["read_only"] = m.read_only();
+  if (m.kind() == pb::MOUNT_BIND) j["propagation"] = m.propagation();
+  return j;
+}
+
+Json volumeInfoJson(const pb::VolumeInfo& v) {
+  Json j;
+  j["name"] = v.name();
+  j["mountpoint"] = v.mountpoint();
+  j["created"] = formatTime(v.created_ns());
+  j["created_ns"] = v.created_ns();
+  j["labels"] = stringMap(v.labels());
+  j["size_limit"] = v.size_limit();
+  j["usage"] = v.usage();
+  j["users"] = stringArray(v.users());
   return j;
 }
 

@@ -23,6 +23,8 @@ Json containerSummaryJson(const pb::ContainerSummary& summary);
 Json containerInfoJson(const pb::ContainerInfo& info);
 Json containerStatsJson(const pb::ContainerStats& stats);
 Json imageRemoveJson(const pb::ImageRemoveReply& reply);
+Json mountJson(const pb::MountInfo& mount);
+Json volumeInfoJson(const pb::VolumeInfo& volume);
 
 // Pretty-printed, never throwing on invalid UTF-8; ends with '\n'.
 std::string dumpJson(const Json& document);

@@ -3,6 +3,7 @@
 // the exit code 1 without stopping the others.
 #include "agent/cli/commands.h"
 #include "agent/cli/units.h"
+#include "storage/disk/disk.h"
 
 namespace berth::agent::cli {
 
@@ -113,9 +114,13 @@ sys::Result<pb::ContainerUpdateRequest> buildUpdateRequest(const ParsedArgs& arg
     *request.mutable_restart() =
         BERTH_TRY_CTX(parseRestartPolicy(args.value("restart")), "--restart");
   }
-  if (!args.has("memory") && !args.has("cpus") && !args.has("pids-limit") && !args.has("restart")) {
+  if (args.has("disk")) {
+    request.set_disk_bytes(BERTH_TRY_CTX(storage::disk::parseSize(args.value("disk")), "--disk"));
+  }
+  if (!args.has("memory") && !args.has("cpus") && !args.has("pids-limit") && !args.has("restart") &&
+      !args.has("disk")) {
     return sys::Error::invalid(
-        "nothing to update: give --memory, --cpus, --pids-limit or --restart");
+        "nothing to update: give --memory, --cpus, --pids-limit, --restart or --disk");
   }
   return request;
 }
@@ -182,7 +187,8 @@ std::vector<Command> lifecycleCommands() {
        {{"memory", 'm', true, "SIZE", "Memory limit (512m, 1g; 0: unlimited)"},
         {"cpus", 0, true, "N", "Number of CPUs (1.5; 0: unlimited)"},
         {"pids-limit", 0, true, "N", "Process limit (-1: unlimited)"},
-        {"restart", 0, true, "POLICY", "no, always, on-failure[:N] or unless-stopped"}},
+        {"restart", 0, true, "POLICY", "no, always, on-failure[:N] or unless-stopped"},
+        {"disk", 0, true, "SIZE", "Grow the container's disk (set with --disk at create)"}},
        {},
        1,
        SIZE_MAX,

@@ -4,11 +4,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -88,8 +91,22 @@ engine::DaemonPaths pathsFrom(const DaemonOptions& o) {
   return paths;
 }
 
+// Every project network costs berthd a UDP and a TCP DNS socket and every
+// client a connection: 1024 open files (the usual soft limit) is ~400
+// containers. The hard limit is ours to take; containers do not inherit it
+// (the runtime sets theirs from the OCI config).
+void raiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    std::fprintf(stderr, "berthd: raise the open-file limit: %s\n", std::strerror(errno));
+  }
+}
+
 sys::Result<int> serve(const DaemonOptions& o) {
   engine::DaemonPaths paths = pathsFrom(o);
+  raiseOpenFileLimit();
   BERTH_TRY(makeDir(o.dataRoot, 0711));
   BERTH_TRY(makeDir(o.runRoot, 0711));
   sys::UniqueFd rootLock = BERTH_TRY(lockDataRoot(o.dataRoot));
@@ -107,6 +124,7 @@ sys::Result<int> serve(const DaemonOptions& o) {
   networkOptions.dataRoot = o.dataRoot;
   networkOptions.runRoot = o.runRoot;
   networkOptions.pool = o.networkPool;
+  networkOptions.prefix = o.networkPrefix;
   auto networks = BERTH_TRY_CTX(net::network::ProjectNetworks::open(networkOptions), "open the project networks");
 
   engine::EngineOptions engineOptions;

@@ -53,6 +53,40 @@ api::CallResult<pb::ImagePruneReply> DaemonHandler::imagePrune(const pb::ImagePr
   return logged("image prune", images_.prune(request));
 }
 
+api::CallResult<pb::VolumeInfo> DaemonHandler::volumeCreate(const pb::VolumeCreateRequest& request) {
+  return logged("volume create " + request.name(), engine_.volumeCreate(request));
+}
+
+api::CallResult<pb::VolumeListReply> DaemonHandler::volumeList(const pb::VolumeListRequest& request) {
+  return logged("volume list", engine_.volumeList(request), LogLevel::kDebug);
+}
+
+api::CallResult<pb::VolumeInfo> DaemonHandler::volumeInspect(
+    const pb::VolumeInspectRequest& request) {
+  return logged("volume inspect " + request.name(), engine_.volumeInspect(request),
+                LogLevel::kDebug);
+}
+
+api::CallResult<pb::VolumeRemoveReply> DaemonHandler::volumeRemove(
+    const pb::VolumeRemoveRequest& request) {
+  return logged("volume remove " + request.name(), engine_.volumeRemove(request));
+}
+
+api::CallResult<pb::VolumePruneReply> DaemonHandler::volumePrune(
+    const pb::VolumePruneRequest& request) {
+  return logged("volume prune", engine_.volumePrune(request));
+}
+
+api::CallResult<pb::StreamEnd> DaemonHandler::volumeExport(
+    const pb::VolumeExportRequest& request, api::StreamWriter<pb::VolumeData>& data) {
+  return logged("volume export " + request.name(), engine_.volumeExport(request, data));
+}
+
+api::CallResult<pb::VolumeImportReply> DaemonHandler::volumeImport(
+    const pb::VolumeImportRequest& request, api::BidiStream& stream) {
+  return logged("volume import " + request.name(), engine_.volumeImport(request, stream));
+}
+
 api::CallResult<pb::ContainerCreateReply> DaemonHandler::containerCreate(
     const pb::ContainerCreateRequest& request) {
   auto reply = engine_.create(request);

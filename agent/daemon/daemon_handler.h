@@ -32,6 +32,16 @@ class DaemonHandler final : public api::Handler {
   api::CallResult<pb::NetworkRemoveReply> networkRemove(
       const pb::NetworkRemoveRequest& request) override;
 
+  api::CallResult<pb::VolumeInfo> volumeCreate(const pb::VolumeCreateRequest& request) override;
+  api::CallResult<pb::VolumeListReply> volumeList(const pb::VolumeListRequest& request) override;
+  api::CallResult<pb::VolumeInfo> volumeInspect(const pb::VolumeInspectRequest& request) override;
+  api::CallResult<pb::VolumeRemoveReply> volumeRemove(const pb::VolumeRemoveRequest& request) override;
+  api::CallResult<pb::VolumePruneReply> volumePrune(const pb::VolumePruneRequest& request) override;
+  api::CallResult<pb::StreamEnd> volumeExport(const pb::VolumeExportRequest& request,
+                                              api::StreamWriter<pb::VolumeData>& data) override;
+  api::CallResult<pb::VolumeImportReply> volumeImport(const pb::VolumeImportRequest& request,
+                                                      api::BidiStream& stream) override;
+
   api::CallResult<pb::ContainerCreateReply> containerCreate(
       const pb::ContainerCreateRequest& request) override;
   api::CallResult<pb::ContainerRunReply> containerRun(const pb::ContainerRunRequest& request) override;

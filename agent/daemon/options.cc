@@ -40,6 +40,17 @@ sys::Result<void> applyFlag(DaemonOptions& o, const std::string& flag, const std
     o.networkPool = value;
     return {};
   }
+  if (flag == "--network-size") {
+    // A /16..../29 per project network: /30 and smaller hold one container.
+    int prefix = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), prefix);
+    if (ec != std::errc() || end != value.data() + value.size() || prefix < 16 || prefix > 29) {
+      return sys::Error::invalid("--network-size wants a prefix length from 16 to 29, not '" +
+                                 value + "'");
+    }
+    o.networkPrefix = prefix;
+    return {};
+  }
   if (flag == "--socket-group") {
     o.socketGroup = value;  // empty: owner only
     return {};
@@ -150,6 +161,7 @@ const char* daemonUsage() {
          "  --log-level LEVEL          debug, info, warn, error [info]\n"
          "  --cgroup-parent NAME       cgroup under which containers run [berth]\n"
          "  --network-pool CIDR        addresses of project networks [10.89.0.0/16]\n"
+         "  --network-size N           prefix length of each project's subnet [23]\n"
          "  --insecure-registry HOST   registry reached over plain HTTP (repeatable)\n"
          "  --registry-ca FILE         CA bundle for HTTPS registries\n"
          "  --auth-file FILE           registry credentials (docker config.json format)\n"

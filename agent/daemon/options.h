@@ -27,6 +27,7 @@ struct DaemonOptions {
   LogLevel logLevel = LogLevel::kInfo;
   std::string cgroupParent = "berth";
   std::string networkPool = "10.89.0.0/16";  // project subnets are carved from it
+  int networkPrefix = 23;                     // ... in pieces of this prefix length
   std::vector<std::string> insecureRegistries;
   std::string registryCa;
   std::string authFile;

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "agent/engine/container_engine.h"
+#include "agent/engine/container_mounts.h"
 #include "agent/engine/container_resources.h"
 #include "agent/engine/container_spec.h"
 #include "agent/engine/spec_options.h"
@@ -135,10 +136,12 @@ api::CallResult<pb::ContainerCreateReply> ContainerEngine::createContainer(
 sys::Result<void> ContainerEngine::makeBundle(Entry& entry, const images::ResolvedImage& image) {
   const ContainerRecord& r = entry.record;
   const std::string dir = options_.paths.containerDir(r.id);
-  storage::rootfs::Rootfs rootfs = BERTH_TRY(storage::rootfs::prepare(dir, image.layerDirs));
+  storage::rootfs::Rootfs rootfs =
+      BERTH_TRY(storage::rootfs::prepare(dir, image.layerDirs, rootfsOptionsFor(r.spec)));
   RunOptions options = runOptionsFor(r.spec, r.id, r.name, r.cgroupsPath, rootfs.path);
   runtime::config::Spec spec = BERTH_TRY(buildContainerSpec(image.config, options, rootfs.path));
   BERTH_TRY(ensureWorkingDir(spec, rootfs.path));
+  BERTH_TRY(addMountsLocked(entry, spec, rootfs.path));
   BERTH_TRY(sys::mkdirAll(dir + "/bundle", 0700));
   // As the record (container_record.cc): whole or absent after a SIGKILL.
   BERTH_TRY(

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <set>
 
+#include "agent/engine/container_network.h"
 #include "agent/engine/container_resources.h"
 #include "agent/engine/container_summary.h"
 #include "agent/engine/spec_options.h"
@@ -47,6 +48,7 @@ sys::Result<std::unique_ptr<ContainerEngine>> ContainerEngine::open(EngineOption
   BERTH_TRY(sys::mkdirAll(options.paths.containersRoot(), 0700));
   BERTH_TRY(sys::mkdirAll(options.paths.runtimeStateRoot(), 0700));
   std::unique_ptr<ContainerEngine> engine(new ContainerEngine(std::move(options), images));
+  BERTH_TRY(engine->openVolumes());
   engine->monitor_ = BERTH_TRY(ExitMonitor::start());
   return engine;
 }
@@ -167,12 +169,18 @@ api::CallResult<pb::ContainerInfo> ContainerEngine::inspect(
   const std::string dir = options_.paths.containerDir((*entry)->record.id);
   InfoPaths paths{dir + "/rootfs", dir + "/" + shim::kLogBaseName + ".log", ""};
   std::string address = networkAddress((*entry)->record.id);
-  std::lock_guard lock(mu_);
-  paths.cgroupPath = (*entry)->record.cgroupsPath;
-  pb::ContainerInfo info =
-      describe((*entry)->record, (*entry)->restartPending, shim::realtimeNowNs(), paths);
-  if (info.spec().networks_size() > 0) info.set_network(info.spec().networks(0));
-  if ((*entry)->record.state == RecordState::kRunning) info.set_network_address(address);
+  ContainerRecord record;
+  pb::ContainerInfo info;
+  {
+    std::lock_guard lock(mu_);
+    paths.cgroupPath = (*entry)->record.cgroupsPath;
+    info = describe((*entry)->record, (*entry)->restartPending, shim::realtimeNowNs(), paths);
+    info.set_network(networkOf((*entry)->record));
+    if ((*entry)->record.state == RecordState::kRunning) info.set_network_address(address);
+    record = (*entry)->record;
+  }
+  // Outside the table mutex: it reads the disk's usage and the volume store.
+  describeStorage(record, info);
   return info;
 }
 
@@ -274,6 +282,11 @@ api::CallResult<pb::ContainerUpdateReply> ContainerEngine::update(
     *check.mutable_restart() = request.restart();
     if (auto valid = validateSpec(check); !valid) {
       return api::CallError(pb::INVALID_ARGUMENT, valid.error().what());
+    }
+  }
+  if (request.has_disk_bytes()) {
+    if (auto grown = resizeDiskLocked(entry, request.disk_bytes()); !grown) {
+      return std::move(grown).error().context("grow the disk of " + entry.record.name);
     }
   }
   bool changesResources = resources->memory || resources->cpu || resources->pids;

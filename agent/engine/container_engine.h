@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/api/connection.h"
 #include "agent/api/status.h"
 #include "agent/engine/container_access.h"
 #include "agent/engine/container_record.h"
@@ -44,6 +45,7 @@
 #include "agent/shim/options.h"
 #include "net/network/network.h"
 #include "runtime/config/spec.h"
+#include "storage/volume/volume.h"
 
 namespace berth::agent::engine {
 
@@ -87,6 +89,18 @@ class ContainerEngine : public ContainerAccess {
   api::CallResult<pb::ContainerListReply> list(const pb::ContainerListRequest& request);
   api::CallResult<pb::ContainerInfo> inspect(const pb::ContainerInspectRequest& request);
   api::CallResult<pb::ContainerUpdateReply> update(const pb::ContainerUpdateRequest& request);
+
+  // Named volumes (container_volumes.cc); users are the containers whose
+  // spec names the volume.
+  api::CallResult<pb::VolumeInfo> volumeCreate(const pb::VolumeCreateRequest& request);
+  api::CallResult<pb::VolumeListReply> volumeList(const pb::VolumeListRequest& request);
+  api::CallResult<pb::VolumeInfo> volumeInspect(const pb::VolumeInspectRequest& request);
+  api::CallResult<pb::VolumeRemoveReply> volumeRemove(const pb::VolumeRemoveRequest& request);
+  api::CallResult<pb::VolumePruneReply> volumePrune(const pb::VolumePruneRequest& request);
+  api::CallResult<pb::StreamEnd> volumeExport(const pb::VolumeExportRequest& request,
+                                              api::StreamWriter<pb::VolumeData>& out);
+  api::CallResult<pb::VolumeImportReply> volumeImport(const pb::VolumeImportRequest& request,
+                                                      api::BidiStream& stream);
 
   // For ImageService::setInUse.
   images::ImageService::InUse inUse();
@@ -162,6 +176,19 @@ class ContainerEngine : public ContainerAccess {
   void restartNow(const EntryPtr& entry);
   void onRestartTimer(const std::string& id, uint64_t generation);
 
+  // Volumes, binds, config files and the disk (container_storage.cc,
+  // container_volumes.cc).
+  sys::Result<void> openVolumes();
+  sys::Result<void> addMountsLocked(Entry& entry, runtime::config::Spec& spec,
+                                    const std::string& rootfs);
+  sys::Result<void> resizeDiskLocked(Entry& entry, uint64_t bytes);
+  std::string volumeDataPath(const std::string& name) const;
+  void describeStorage(const ContainerRecord& record, pb::ContainerInfo& info);
+  // Volume name -> names of the containers using it (takes the table mutex).
+  std::map<std::string, std::vector<std::string>> volumeUsers() const;
+  pb::VolumeInfo volumeInfo(const storage::volume::VolumeInfo& volume,
+                            const std::vector<std::string>& users) const;
+
   // Project networks (container_network.cc).
   sys::Result<void> attachNetworkLocked(Entry& entry);
   // Errors are logged: a stop or remove goes on without the network.
@@ -181,6 +208,11 @@ class ContainerEngine : public ContainerAccess {
   images::ImageService& images_;
   std::unique_ptr<ExitMonitor> monitor_;
   TaskRunner tasks_;
+
+  // Serializes the volume store's changes against the users check (lock
+  // order: a container's operation mutex, volumesMu_, the table mutex).
+  mutable std::mutex volumesMu_;
+  std::unique_ptr<storage::volume::VolumeStore> volumes_;
 
   mutable std::mutex mu_;  // the table
   std::map<std::string, EntryPtr> table_;

@@ -7,8 +7,11 @@
 // is patched at every start rather than at create: the network namespace
 // path and the bind mounts of the /etc/hosts, /etc/resolv.conf and
 // /etc/hostname that ProjectNetworks wrote for it (into <dir>/network/).
-// A container without a network (or an engine without ProjectNetworks)
-// keeps today's private namespace with only loopback.
+// A container that names no network gets one of its own (outbound NAT, DNS
+// forwarding, published ports, isolated from every other container), as a
+// Docker user expects of the default bridge without its cross-talk;
+// `--network none` (or an engine without ProjectNetworks) keeps a private
+// namespace with only loopback.
 #include "agent/engine/container_network.h"
 
 #include <algorithm>
@@ -27,6 +30,10 @@ namespace {
 
 constexpr const char* kNetworkDir = "network";
 constexpr const char* kAddressFile = "address";
+
+std::string privateNetworkName(const std::string& id) {
+  return "c-" + id.substr(0, 12);
+}
 
 std::optional<uint16_t> parsePort(std::string_view text) {
   unsigned value = 0;
@@ -98,11 +105,18 @@ sys::Result<net::network::PortMapping> parsePublish(const std::string& text) {
   return mapping;
 }
 
+std::string networkOf(const ContainerRecord& record) {
+  const pb::ContainerSpec& spec = record.spec;
+  if (spec.networks_size() == 0) return privateNetworkName(record.id);
+  return spec.networks(0) == "none" ? "" : spec.networks(0);
+}
+
 sys::Result<net::network::AttachRequest> attachRequestFor(const ContainerRecord& record) {
   net::network::AttachRequest request;
   const pb::ContainerSpec& spec = record.spec;
-  if (spec.networks_size() == 0) return request;
-  request.network = spec.networks(0);
+  request.network = networkOf(record);
+  if (request.network.empty()) return request;
+  if (spec.networks_size() == 0) request.prefix = kPrivateNetworkPrefix;
   request.containerId = record.id;
   request.hostname = spec.hostname().empty() ? record.name : spec.hostname();
   if (request.hostname != record.name) request.aliases.push_back(record.name);
@@ -119,8 +133,9 @@ sys::Result<net::network::AttachRequest> attachRequestFor(const ContainerRecord&
 }
 
 sys::Result<void> ContainerEngine::attachNetworkLocked(Entry& entry) {
-  if (!options_.networks || entry.record.spec.networks_size() == 0) return sys::ok();
+  if (!options_.networks) return sys::ok();
   net::network::AttachRequest request = BERTH_TRY(attachRequestFor(entry.record));
+  if (request.network.empty()) return sys::ok();
   auto attachment = options_.networks->attach(request);
   if (!attachment) return std::move(attachment).error();
   auto patched = patchBundle(options_.paths.containerDir(entry.record.id), *attachment);
@@ -137,6 +152,12 @@ void ContainerEngine::detachNetwork(const std::string& id, bool release) {
   if (auto detached = options_.networks->detach(id, release); !detached) {
     std::fprintf(stderr, "berthd: %s\n", detached.error().str().c_str());
   }
+  if (!release) return;
+  // A private network goes with its container. Asking is cheaper than
+  // remembering: remove() of a network that does not exist succeeds.
+  if (auto removed = options_.networks->remove(privateNetworkName(id)); !removed) {
+    std::fprintf(stderr, "berthd: %s\n", removed.error().str().c_str());
+  }
 }
 
 std::string ContainerEngine::networkAddress(const std::string& id) const {
@@ -152,10 +173,10 @@ sys::Result<void> ContainerEngine::recoverNetworks() {
   std::lock_guard lock(mu_);
   for (const auto& [id, entry] : table_) {
     const ContainerRecord& r = entry->record;
-    if (r.spec.networks_size() == 0 || r.state != RecordState::kRunning) continue;
+    if (r.state != RecordState::kRunning) continue;
     if (!openLiveShim(options_.paths.containerDir(id), id).pidfd) continue;
     auto request = attachRequestFor(r);
-    if (request) running.push_back(std::move(*request));
+    if (request && !request->network.empty()) running.push_back(std::move(*request));
   }
   return options_.networks->recover(running);
 }

@@ -13,8 +13,14 @@ namespace berth::agent::engine {
 // "HOST:CONTAINER[/tcp|udp]" (tcp by default); an invalid-argument error naming the text.
 [[nodiscard]] sys::Result<net::network::PortMapping> parsePublish(const std::string& text);
 
-// The attach request of a container: its first network (an empty network
-// when it names none), hostname = --hostname or its name, aliases = its
+// The network a container joins: its first --network; "" for "none"; when
+// it names none, a network of its own, "c-" + the first 12 hex digits of
+// its id (a /30: the gateway and the container), removed with it.
+std::string networkOf(const ContainerRecord& record);
+inline constexpr int kPrivateNetworkPrefix = 30;
+
+// The attach request of a container: networkOf (an empty network for
+// "none"), hostname = --hostname or its name, aliases = its
 // name (when not the hostname) and --alias values, its published ports.
 [[nodiscard]] sys::Result<net::network::AttachRequest> attachRequestFor(
     const ContainerRecord& record);

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "agent/engine/container_engine.h"
+#include "agent/engine/container_mounts.h"
 #include "agent/engine/container_resources.h"
 #include "agent/engine/spec_options.h"
 #include "agent/shim/exit_status.h"
@@ -192,7 +193,7 @@ sys::Result<void> ContainerEngine::launchLocked(Entry& entry) {
 sys::Result<void> ContainerEngine::mountRootfsLocked(Entry& entry) {
   const std::string dir = options_.paths.containerDir(entry.record.id);
   // Idempotent: keeps a live mount, re-makes one lost with a reboot.
-  auto rootfs = storage::rootfs::prepare(dir, entry.record.layerDirs);
+  auto rootfs = storage::rootfs::prepare(dir, entry.record.layerDirs, rootfsOptionsFor(entry.record.spec));
   if (!rootfs && rootfs.error().code() == ENOENT) {
     // A layer directory is gone (garbage-collected or the store was moved):
     // resolving the image again unpacks what is missing.
@@ -201,7 +202,7 @@ sys::Result<void> ContainerEngine::mountRootfsLocked(Entry& entry) {
       std::lock_guard lock(mu_);
       entry.record.layerDirs = image->layerDirs;
     }
-    rootfs = storage::rootfs::prepare(dir, entry.record.layerDirs);
+    rootfs = storage::rootfs::prepare(dir, entry.record.layerDirs, rootfsOptionsFor(entry.record.spec));
   }
   if (!rootfs) return std::move(rootfs).error().context("mount the rootfs of " + entry.record.name);
   return sys::ok();
@@ -243,7 +244,7 @@ void ContainerEngine::onShimExit(const std::string& id, uint64_t generation) {
 void ContainerEngine::recordExit(Entry& entry) {
   const std::string dir = options_.paths.containerDir(entry.record.id);
   // Its names go the moment it stops; the lease stays for its next start.
-  if (entry.record.spec.networks_size() > 0) detachNetwork(entry.record.id, /*release=*/false);
+  detachNetwork(entry.record.id, /*release=*/false);
   RecordedExit exit;
   if (auto status = shim::readExitFile(dir)) {
     exit.exitCode = status->exitCode;
@@ -416,7 +417,7 @@ api::CallResult<void> ContainerEngine::removeLocked(Entry& entry, bool force, bo
     recordExit(entry);
   }
   if (monitor_) monitor_->cancel(id);
-  if (entry.record.spec.networks_size() > 0) detachNetwork(id, /*release=*/true);
+  detachNetwork(id, /*release=*/true);
   {
     std::lock_guard lock(mu_);
     entry.record.state = RecordState::kRemoving;

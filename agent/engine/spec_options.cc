@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "agent/engine/container_mounts.h"
 #include "agent/engine/names.h"
 #include "runtime/linux/signals.h"
 
@@ -14,6 +15,8 @@ namespace {
 constexpr int64_t kMinMemoryBytes = 6 << 20;  // Docker refuses less than 6 MiB
 constexpr int64_t kCpuPeriodUs = 100000;      // Docker's --cpus period: 100 ms
 constexpr uint64_t kNanoCpusPerCpu = 1000000000;
+// Below this an ext4 image has little room left after its own metadata.
+constexpr uint64_t kMinDiskBytes = 16 << 20;
 
 sys::Result<void> validateMemory(int64_t bytes) {
   if (bytes < 0) return sys::Error::invalid("memory limit must not be negative");
@@ -49,6 +52,18 @@ sys::Result<void> validateSpec(const pb::ContainerSpec& spec) {
     BERTH_TRY_CTX(runtime::parseSignal(spec.stop_signal()), "stop signal");
   }
   for (const std::string& publish : spec.publish()) BERTH_TRY(parsePublish(publish));
+  for (const std::string& network : spec.networks()) {
+    if (network == "host") {
+      return sys::Error::invalid(
+          "--network host is not supported: a container always has its own network namespace "
+          "(publish ports with -p instead)");
+    }
+  }
+  BERTH_TRY(mountsOfSpec(spec));
+  if (spec.disk_bytes() > 0 && spec.disk_bytes() < kMinDiskBytes) {
+    return sys::Error::invalid("disk limit " + std::to_string(spec.disk_bytes()) +
+                               " bytes is below the minimum of 16 MiB");
+  }
   return sys::ok();
 }
 
@@ -56,11 +71,11 @@ std::vector<std::string> unsupportedWarnings(const pb::ContainerSpec& spec, bool
   std::vector<std::string> warnings;
   if (!networking && spec.networks_size() > 0)
     warnings.push_back("networks are not supported yet: ignored");
-  if (spec.publish_size() > 0 && (!networking || spec.networks_size() == 0))
-    warnings.push_back("published ports need --network for now: ignored");
+  if (spec.publish_size() > 0 &&
+      (!networking || (spec.networks_size() > 0 && spec.networks(0) == "none")))
+    warnings.push_back("published ports need a network: ignored");
   if (networking && spec.networks_size() > 1)
     warnings.push_back("only the first network is joined for now");
-  if (spec.volumes_size() > 0) warnings.push_back("volumes are not supported yet: ignored");
   return warnings;
 }
 
@@ -81,7 +96,7 @@ RunOptions runOptionsFor(const pb::ContainerSpec& spec, const std::string& id,
   o.hostname = spec.hostname();
   // On a project network the container's hostname is its DNS name, as its
   // /etc/hostname says (container_network.cc).
-  if (o.hostname.empty() && spec.networks_size() > 0 && name.size() <= 63) o.hostname = name;
+  if (o.hostname.empty() && name.size() <= 63) o.hostname = name;
   o.env.assign(spec.env().begin(), spec.env().end());
   o.workdir = spec.workdir();
   if (!spec.user().empty()) o.user = spec.user();
@@ -145,6 +160,7 @@ void applyUpdateToSpec(const pb::ContainerUpdateRequest& request, pb::ContainerS
   if (request.has_nano_cpus()) spec.set_nano_cpus(request.nano_cpus());
   if (request.has_pids_limit()) spec.set_pids_limit(request.pids_limit());
   if (request.has_restart()) *spec.mutable_restart() = request.restart();
+  if (request.has_disk_bytes()) spec.set_disk_bytes(request.disk_bytes());
 }
 
 }  // namespace berth::agent::engine

@@ -10,6 +10,9 @@
 #   - a stopped container's name is gone, and back when it starts again
 #   - berthd killed (SIGKILL) and started again: names and ports still answer
 #   - after rm -f of one container, its name no longer resolves
+#   - a container without --network has a network of its own (address,
+#     own name, no way into proj), removed with it; --network none has only
+#     lo; --network host is refused
 #   - network ls|inspect|rm; rm refused while containers are attached, and
 #     leaves no bridge
 # Exit 0 = pass, 1 = fail, 77 = skipped (not root).
@@ -48,6 +51,28 @@ body() {
   e2e_log "ok: beta reaches alpha by name"
   out=$(berth_cli exec alpha cat /etc/hostname 2>&1)
   e2e_expect "alpha's /etc/hostname" alpha "$out"
+
+  # ------------------------------------------------------- a network of its own
+  # No --network: a private network (eth0 with an address, its own name
+  # resolving, a default route) that cannot reach project proj; gone with it.
+  berth_cli run -d --name solo "$img" sleep 300 >/dev/null 2>"$T/err" \
+    || e2e_fail "run -d without --network: $(cat "$T/err")"
+  solo_id=$(berth_cli inspect solo | "$PY" -c 'import json,sys; j=json.load(sys.stdin); j=j[0] if isinstance(j,list) else j; print(j["id"])')
+  own="c-$(printf %.12s "$solo_id")"
+  berth_cli network ls -q 2>&1 | grep -qx "$own" || e2e_fail "network ls lacks solo's own network $own: $(berth_cli network ls 2>&1)"
+  berth_cli exec solo ip -o -4 addr show eth0 >"$T/ip.out" 2>&1
+  grep -q 'inet 10\.89\.' "$T/ip.out" || e2e_fail "solo has no eth0 address: $(cat "$T/ip.out")"
+  resolves solo solo || e2e_fail "solo cannot resolve its own name: $(cat "$T/ns.out")"
+  if resolves solo alpha; then e2e_fail "solo resolves alpha of project proj: $(cat "$T/ns.out")"; fi
+  if berth_cli exec solo ping -c1 -W1 "$addr" >"$T/ping.out" 2>&1; then
+    e2e_fail "solo (own network) reaches alpha at $addr"
+  fi
+  out=$(berth_cli run --rm --network none "$img" sh -c 'ls /sys/class/net 2>/dev/null || ip -o link | cut -d: -f2' 2>&1 | tr -d ' \n')
+  e2e_expect "links of a --network none container" lo "$out"
+  berth_expect_fail "run --network host" berth_cli run --rm --network host "$img" true
+  berth_cli rm -f solo >/dev/null 2>"$T/err" || e2e_fail "rm -f solo: $(cat "$T/err")"
+  if berth_cli network ls -q 2>&1 | grep -qx "$own"; then e2e_fail "solo's network $own outlives it"; fi
+  e2e_log "ok: a container without --network has its own network, isolated, removed with it"
 
   # ------------------------------------------------------- stop / start
   berth_cli stop -t 1 beta >/dev/null 2>"$T/err" || e2e_fail "stop beta: $(cat "$T/err")"

@@ -51,6 +51,20 @@ TEST(DaemonArgs, ErrorsNameTheFlag) {
   EXPECT_FALSE(parseDaemonArgs({"positional"}));
 }
 
+TEST(DaemonArgs, NetworkPoolAndSize) {
+  auto o = parseDaemonArgs({"--network-pool", "10.77.0.0/16", "--network-size=26"});
+  ASSERT_TRUE(o) << o.error().what();
+  EXPECT_EQ(o->networkPool, "10.77.0.0/16");
+  EXPECT_EQ(o->networkPrefix, 26);
+  EXPECT_EQ(parseDaemonArgs({})->networkPrefix, 23);
+  for (const char* bad : {"15", "30", "24x", ""}) {
+    auto wrong = parseDaemonArgs({"--network-size", bad});
+    ASSERT_FALSE(wrong) << bad;
+    EXPECT_NE(wrong.error().what().find("--network-size wants a prefix length"),
+              std::string::npos);
+  }
+}
+
 TEST(DaemonArgs, Durations) {
   EXPECT_EQ(*parseDuration("250ms"), std::chrono::milliseconds(250));
   EXPECT_EQ(*parseDuration("30"), std::chrono::milliseconds(30000));

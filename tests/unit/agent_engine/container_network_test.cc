@@ -36,9 +36,18 @@ TEST(ContainerNetwork, AttachRequestNamesAndPorts) {
   ContainerRecord r;
   r.id = std::string(64, 'a');
   r.name = "web";
+  // No --network: a private /30 network of its own, named after its id.
+  auto own = attachRequestFor(r);
+  ASSERT_TRUE(own) << own.error().str();
+  EXPECT_EQ(own->network, "c-aaaaaaaaaaaa");
+  EXPECT_EQ(own->prefix, kPrivateNetworkPrefix);
+  EXPECT_EQ(own->hostname, "web");
+  // --network none: no network at all (loopback only).
+  r.spec.add_networks("none");
   auto none = attachRequestFor(r);
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->network.empty());
+  r.spec.clear_networks();
 
   r.spec.add_networks("proj");
   r.spec.add_aliases("www");
@@ -47,6 +56,7 @@ TEST(ContainerNetwork, AttachRequestNamesAndPorts) {
   auto request = attachRequestFor(r);
   ASSERT_TRUE(request) << request.error().str();
   EXPECT_EQ(request->network, "proj");
+  EXPECT_EQ(request->prefix, 0);  // the daemon's project size
   EXPECT_EQ(request->containerId, r.id);
   EXPECT_EQ(request->hostname, "web");
   EXPECT_EQ(request->aliases, std::vector<std::string>{"www"});
@@ -68,6 +78,10 @@ TEST(ContainerNetwork, BadPublishRefusedAtCreate) {
   spec.clear_publish();
   spec.add_publish("8080:80/udp");
   EXPECT_TRUE(validateSpec(spec));
+  spec.add_networks("host");
+  auto host = validateSpec(spec);
+  ASSERT_FALSE(host);
+  EXPECT_NE(host.error().what().find("--network host is not supported"), std::string::npos);
 }
 
 TEST(ContainerNetwork, WarningsOnlyWithoutNetworking) {
@@ -76,18 +90,23 @@ TEST(ContainerNetwork, WarningsOnlyWithoutNetworking) {
   spec.add_publish("8080:80");
   EXPECT_EQ(unsupportedWarnings(spec, /*networking=*/true).size(), 0u);
   EXPECT_EQ(unsupportedWarnings(spec, /*networking=*/false).size(), 2u);
-  spec.clear_networks();
-  EXPECT_EQ(unsupportedWarnings(spec, /*networking=*/true).size(), 1u);  // -p without --network
+  spec.clear_networks();  // -p on the container's own network
+  EXPECT_EQ(unsupportedWarnings(spec, /*networking=*/true).size(), 0u);
+  spec.add_networks("none");
+  EXPECT_EQ(unsupportedWarnings(spec, /*networking=*/true).size(), 1u);  // -p with no network
 }
 
-TEST(ContainerNetwork, HostnameIsTheNameOnANetwork) {
+TEST(ContainerNetwork, HostnameIsTheName) {
   pb::ContainerSpec spec;
   spec.add_networks("proj");
   RunOptions o = runOptionsFor(spec, std::string(64, 'b'), "web", "/berth/x", "/rootfs");
   EXPECT_EQ(o.hostname, "web");
   spec.clear_networks();
   o = runOptionsFor(spec, std::string(64, 'b'), "web", "/berth/x", "/rootfs");
-  EXPECT_EQ(o.hostname, "");  // the id's first 12 characters, as before
+  EXPECT_EQ(o.hostname, "web");  // its own network names it the same way
+  spec.set_hostname("front");
+  o = runOptionsFor(spec, std::string(64, 'b'), "web", "/berth/x", "/rootfs");
+  EXPECT_EQ(o.hostname, "front");
 }
 
 }  // namespace
