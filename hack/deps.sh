@@ -11,7 +11,7 @@ BUILD_PKGS="build-essential cmake pkg-config clang clang-format clang-tidy lld
   liblz4-dev libacl1-dev libbz2-dev liblzma-dev libxml2-dev nettle-dev zlib1g-dev"
 TEST_PKGS="busybox-static iproute2 util-linux procps tmux crun runc podman conmon
   catatonit containerd netavark aardvark-dns iptables uidmap skopeo umoci
-  docker-registry openssl apache2-utils dnsperf hyperfine time"
+  docker-registry openssl apache2-utils dnsperf hyperfine time dnsmasq-base nftables"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

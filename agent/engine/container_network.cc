@@ -35,6 +35,12 @@ std::string privateNetworkName(const std::string& id) {
   return "c-" + id.substr(0, 12);
 }
 
+bool isPrivateNetworkName(const std::string& name) {
+  return name.size() == 14 && name.starts_with("c-") &&
+         std::all_of(name.begin() + 2, name.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 std::optional<uint16_t> parsePort(std::string_view text) {
   unsigned value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -178,7 +184,20 @@ sys::Result<void> ContainerEngine::recoverNetworks() {
     auto request = attachRequestFor(r);
     if (request && !request->network.empty()) running.push_back(std::move(*request));
   }
-  return options_.networks->recover(running);
+  BERTH_TRY(options_.networks->recover(running));
+  // A private network whose container is gone (berthd died between the
+  // container's removal and its network's): nobody else will remove it.
+  for (const net::network::NetworkInfo& network : options_.networks->list()) {
+    bool orphan = isPrivateNetworkName(network.name) && network.containers.empty() &&
+                  std::none_of(table_.begin(), table_.end(), [&](const auto& entry) {
+                    return privateNetworkName(entry.first) == network.name;
+                  });
+    if (!orphan) continue;
+    if (auto removed = options_.networks->remove(network.name); !removed) {
+      std::fprintf(stderr, "berthd: %s\n", removed.error().str().c_str());
+    }
+  }
+  return sys::ok();
 }
 
 }  // namespace berth::agent::engine

@@ -147,6 +147,20 @@ berthd_stop() {
 }
 
 # berthd_kill9: SIGKILL, as a crash would.
+# berthd_links_left: prints the node's berth bridges and container veths
+# still there after waiting (bounded, 5 s) for berthd's background link
+# deletion (a bridge takes ~50 ms in the kernel); prints nothing once gone.
+berthd_links_left() {
+  _i=0
+  while [ $_i -lt 50 ]; do
+    _links=$(ip -o link show 2>/dev/null | grep -e ': berth-' -e ': bveth')
+    [ -z "$_links" ] && return 0
+    sleep 0.1
+    _i=$((_i + 1))
+  done
+  echo "$_links" | cut -c1-200
+}
+
 berthd_kill9() {
   [ -n "$BERTHD_PID" ] || return 0
   kill -KILL "$BERTHD_PID" 2>/dev/null

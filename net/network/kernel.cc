@@ -65,6 +65,13 @@ sys::Result<void> pinBridgeMac(std::string_view bridge, std::string_view project
   return sys::ok();
 }
 
+sys::Result<void> enableIpv4Forwarding() {
+  constexpr const char* kKnob = "/proc/sys/net/ipv4/ip_forward";
+  auto current = sys::readFile(kKnob);
+  if (current && current->starts_with("1")) return sys::ok();
+  return sys::writeFile(kKnob, "1").context("enable IPv4 forwarding");
+}
+
 bool linkExists(std::string_view name) {
   return ::if_nametoindex(std::string(name).c_str()) != 0;
 }

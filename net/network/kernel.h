@@ -23,6 +23,11 @@ namespace berth::net::network {
 // container's ARP entry for the gateway then points at a MAC nobody answers
 // to, and DNS and the default route stop working for tens of seconds.
 [[nodiscard]] sys::Result<void> pinBridgeMac(std::string_view bridge, std::string_view project);
+// Turns on IPv4 forwarding in the calling thread's network namespace (the
+// node's), as every container platform does: without it the masquerade
+// rules have nothing to forward and containers have no way out. A no-op
+// when it is on already.
+[[nodiscard]] sys::Result<void> enableIpv4Forwarding();
 // True when a link named `name` exists in the calling thread's netns.
 bool linkExists(std::string_view name);
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <utility>
 
@@ -52,6 +53,7 @@ sys::Result<std::unique_ptr<ProjectNetworks>> ProjectNetworks::open(NetworkOptio
   netlink::Socket node = BERTH_TRY(netlink::Socket::open());
   nft::Firewall firewall = BERTH_TRY(nft::Firewall::open());
   BERTH_TRY(firewall.ensureTable());
+  BERTH_TRY(enableIpv4Forwarding());
   dns::ServerOptions dnsOptions;
   // No resolv.conf means no forwarding (names outside projects get
   // SERVFAIL), not a node without project networks.
@@ -59,20 +61,24 @@ sys::Result<std::unique_ptr<ProjectNetworks>> ProjectNetworks::open(NetworkOptio
     dnsOptions.upstreams = dns::parseResolvConf(*text);
   }
   std::unique_ptr<dns::Server> server = BERTH_TRY(dns::Server::start(std::move(dnsOptions)));
-  std::unique_ptr<ProjectNetworks> networks(new ProjectNetworks(
-      std::move(options), std::move(store), std::move(node), std::move(firewall), std::move(server)));
+  std::unique_ptr<LinkReaper> reaper = BERTH_TRY(LinkReaper::open());
+  std::unique_ptr<ProjectNetworks> networks(
+      new ProjectNetworks(std::move(options), std::move(store), std::move(node),
+                          std::move(firewall), std::move(server), std::move(reaper)));
   BERTH_TRY(networks->loadRecords());
   return networks;
 }
 
 ProjectNetworks::ProjectNetworks(NetworkOptions options, ipam::IpamStore store,
                                  netlink::Socket node, nft::Firewall firewall,
-                                 std::unique_ptr<dns::Server> dns)
+                                 std::unique_ptr<dns::Server> dns,
+                                 std::unique_ptr<LinkReaper> reaper)
     : options_(std::move(options)),
       store_(std::move(store)),
       node_(std::move(node)),
       firewall_(std::move(firewall)),
-      dns_(std::move(dns)) {}
+      dns_(std::move(dns)),
+      reaper_(std::move(reaper)) {}
 
 // Kernel state stays: containers keep their network across a berthd restart.
 ProjectNetworks::~ProjectNetworks() = default;
@@ -117,6 +123,9 @@ sys::Result<void> ProjectNetworks::applyRulesLocked(const std::string& name) {
 sys::Result<ProjectNetworks::Project*> ProjectNetworks::ensureLocked(const std::string& name,
                                                                      bool applyRules, int prefix) {
   BERTH_TRY_CTX(nft::validateProjectName(name), "network name");
+  // Created again while its old bridge is still being deleted: wait for
+  // that (and for its subnet to be given back) first.
+  reaper_->flush(netlink::bridgeName(name));
   ipam::Subnet subnet = BERTH_TRY(store_.ensureNetwork(name, prefix));
   ipam::Ipv4Address gateway = BERTH_TRY(subnet.host(1));
   unsigned mtu = BERTH_TRY(netlink::uplinkMtu(node_));
@@ -162,9 +171,10 @@ sys::Result<void> ProjectNetworks::unplugLocked(const std::string& containerId,
   // Names first: from here on nobody is told an address that is going away.
   auto it = projects_.find(record.request.network);
   if (it != projects_.end()) it->second.zone->removeHost(containerId);
-  sys::Result<void> result = netlink::detachContainer(node_, netlink::vethHostName(containerId));
-  keepFirst(result, unpinNetns(record.netnsPath));
-  return result;
+  // The veth goes in the background (deleting its host end takes eth0
+  // with it); the unpinned namespace goes when its last process does.
+  reaper_->deleteLater(netlink::vethHostName(containerId));
+  return unpinNetns(record.netnsPath);
 }
 
 sys::Result<Attachment> ProjectNetworks::attach(const AttachRequest& request) {
@@ -220,6 +230,7 @@ sys::Result<void> ProjectNetworks::plugLocked(Project& project, const Record& re
   sys::UniqueFd netns = BERTH_TRY(netlink::newNetns());
   BERTH_TRY(pinNetns(netns.get(), record.netnsPath));
   std::string veth = netlink::vethHostName(id);
+  reaper_->flush(veth);  // a veth of its previous run may still be going
   netlink::Attachment link{veth,
                            record.address + "/" + std::to_string(project.subnet.prefixLength()),
                            project.gateway.str(), project.bridge.mtu};
@@ -274,9 +285,19 @@ sys::Result<void> ProjectNetworks::remove(const std::string& name) {
     projects_.erase(it);
   }
   BERTH_TRY_CTX(firewall_.remove(name), what);
-  BERTH_TRY_CTX(netlink::deleteLink(node_, netlink::bridgeName(name)), what);
-  BERTH_TRY_CTX(store_.removeNetwork(name), what);
+  // The bridge is deleted in the background; its subnet stays taken until
+  // then, so no new network can get the same gateway address meanwhile.
+  reaper_->deleteLater(netlink::bridgeName(name), [this, name] {
+    if (auto removed = store_.removeNetwork(name); !removed) {
+      std::fprintf(stderr, "berthd: remove network %s: %s\n", name.c_str(),
+                   removed.error().str().c_str());
+    }
+  });
   return sys::ok();
+}
+
+bool ProjectNetworks::removingLocked(const std::string& name) const {
+  return reaper_->pending(netlink::bridgeName(name));
 }
 
 NetworkInfo ProjectNetworks::infoLocked(const std::string& name, const ipam::Subnet& subnet,
@@ -295,6 +316,7 @@ std::vector<NetworkInfo> ProjectNetworks::list() {
   auto all = store_.networks();
   if (!all) return out;
   for (const ipam::NetworkInfo& network : *all) {
+    if (removingLocked(network.name)) continue;
     out.push_back(infoLocked(network.name, network.subnet, network.gateway));
   }
   return out;
@@ -303,7 +325,7 @@ std::vector<NetworkInfo> ProjectNetworks::list() {
 std::optional<NetworkInfo> ProjectNetworks::inspect(const std::string& name) {
   std::lock_guard lock(mutex_);
   auto network = store_.network(name);
-  if (!network || !*network) return std::nullopt;
+  if (!network || !*network || removingLocked(name)) return std::nullopt;
   return infoLocked(name, (*network)->subnet, (*network)->gateway);
 }
 

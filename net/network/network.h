@@ -28,6 +28,7 @@
 #include "net/netlink/links.h"
 #include "net/netlink/socket.h"
 #include "net/network/files.h"
+#include "net/network/link_reaper.h"
 #include "net/network/state.h"
 #include "net/network/types.h"
 #include "net/nft/firewall.h"
@@ -64,6 +65,9 @@ class ProjectNetworks {
   // persisted state; attachments not in `running` are detached (lease kept),
   // those in it get their names and ports back (and their veth if it is gone).
   [[nodiscard]] sys::Result<void> recover(const std::vector<AttachRequest>& running);
+  // Returns once the links that detach() and remove() left to delete in the
+  // background (see link_reaper.h) are gone, and removed networks with them.
+  void settle() { reaper_->settle(); }
 
  private:
   struct Project {
@@ -76,7 +80,9 @@ class ProjectNetworks {
   using Record = AttachmentRecord;
 
   ProjectNetworks(NetworkOptions options, ipam::IpamStore store, netlink::Socket node,
-                  nft::Firewall firewall, std::unique_ptr<dns::Server> dns);
+                  nft::Firewall firewall, std::unique_ptr<dns::Server> dns,
+                  std::unique_ptr<LinkReaper> reaper);
+  bool removingLocked(const std::string& name) const;
   sys::Result<Project*> ensureLocked(const std::string& name, bool applyRules, int prefix = 0);
   sys::Result<void> plugLocked(Project& project, const Record& record);
   sys::Result<void> recoverRecordLocked(const Record& record);
@@ -98,6 +104,8 @@ class ProjectNetworks {
   std::mutex mutex_;
   std::map<std::string, Project> projects_;  // networks brought up by this object
   std::map<std::string, Record> records_;    // container id -> attachment
+  // Last, so it is destroyed first: its pending jobs still use store_.
+  std::unique_ptr<LinkReaper> reaper_;
 };
 
 }  // namespace berth::net::network

@@ -124,8 +124,8 @@ body() {
   berth_cli rm -f beta web1 >/dev/null 2>"$T/err" || e2e_fail "rm -f beta web1: $(cat "$T/err")"
   berth_cli network rm proj >/dev/null 2>"$T/err" || e2e_fail "network rm proj: $(cat "$T/err")"
   [ -z "$(berth_cli network ls -q 2>&1)" ] || e2e_fail "network ls after rm: $(berth_cli network ls 2>&1)"
-  ip -o link show type bridge 2>/dev/null | grep -q berth- \
-    && e2e_fail "a berth bridge is left: $(ip -o link show type bridge)"
+  links=$(berthd_links_left)
+  [ -z "$links" ] || e2e_fail "links left after network rm: $links"
   e2e_log "ok: network ls, inspect, rm (refused while in use), no bridge left"
   left=$(berth_cli ps -a -q 2>&1)
   [ -z "$left" ] || e2e_fail "containers left: $left"

@@ -322,6 +322,10 @@ TEST(ProjectNetworks, RemoveRefusedWhileAttachedThenLeavesNothing) {
     ASSERT_TRUE(networks->detach("c1", true));
     auto removed = networks->remove("shop");
     ASSERT_TRUE(removed) << removed.error().str();
+    // Gone for its users at once; the kernel objects go in the background.
+    EXPECT_TRUE(networks->list().empty());
+    EXPECT_FALSE(networks->inspect("shop"));
+    networks->settle();
     EXPECT_FALSE(linkExists(netlink::bridgeName("shop")));
     EXPECT_FALSE(linkExists(netlink::vethHostName("c1")));
     auto firewall = nft::Firewall::open();
@@ -340,6 +344,33 @@ TEST(ProjectNetworks, RemoveRefusedWhileAttachedThenLeavesNothing) {
     EXPECT_EQ(ipamState->find("shop"), std::string::npos) << *ipamState;
     // The DNS address is free again: the network can come back.
     EXPECT_TRUE(networks->ensure("shop"));
+  });
+}
+
+TEST(ProjectNetworks, TeardownInTheBackgroundNeverBlocksAReuse) {
+  inNode([](const Dirs& dirs) {
+    auto networks = openNetworks(dirs);
+    ASSERT_TRUE(networks);
+    // Detach and re-attach at once (a restart): the old veth, maybe still
+    // being deleted, must not make the new one fail.
+    for (int round = 0; round < 3; ++round) {
+      auto web = networks->attach(request("shop", "c1", "web", {}, {}));
+      ASSERT_TRUE(web) << "round " << round << ": " << web.error().str();
+      ASSERT_TRUE(networks->detach("c1", false));
+    }
+    // Removed and created again at once: same name, a fresh bridge, and the
+    // subnet of the old one only once it is gone.
+    ASSERT_TRUE(networks->remove("shop"));
+    auto again = networks->attach(request("shop", "c1", "web", {}, {}));
+    ASSERT_TRUE(again) << again.error().str();
+    EXPECT_TRUE(linkExists(netlink::bridgeName("shop")));
+    EXPECT_TRUE(linkExists(netlink::vethHostName("c1")));
+    ASSERT_TRUE(networks->detach("c1", true));
+    ASSERT_TRUE(networks->remove("shop"));
+    networks->settle();
+    EXPECT_FALSE(linkExists(netlink::bridgeName("shop")));
+    EXPECT_FALSE(linkExists(netlink::vethHostName("c1")));
+    EXPECT_TRUE(networks->list().empty());
   });
 }
 
