@@ -1,6 +1,7 @@
-// `berth inspect` and `berth image inspect`: ask about each name, print one
-// JSON array of what was found (docker's shape); a name that fails is
-// reported on stderr and makes the exit code 1, the others still print.
+// `berth inspect`, `berth image inspect` and the other per-name calls: ask
+// about each name, print one JSON array of what was found (docker's shape)
+// or, for removals, each name removed; a name that fails is reported on
+// stderr and makes the exit code 1, the others still go on.
 #pragma once
 
 #include <string>
@@ -29,6 +30,23 @@ int inspectEach(Context& ctx, const std::vector<std::string>& names, Inspect ins
     }
   }
   ctx.out() << dumpJson(doc);
+  return code;
+}
+
+// `remove(client, name)` returns a CallResult; each name removed is printed.
+template <class Remove>
+int removeEach(Context& ctx, const std::vector<std::string>& names, Remove remove) {
+  auto client = ctx.client();
+  if (!client.ok()) return ctx.fail(client.error());
+  int code = kExitOk;
+  for (const auto& name : names) {
+    auto removed = remove(**client, name);
+    if (!removed.ok()) {
+      code = ctx.fail(removed.error());
+      continue;
+    }
+    ctx.out() << name << "\n";
+  }
   return code;
 }
 

@@ -57,20 +57,11 @@ int inspectCommand(Context& ctx, const ParsedArgs& args) {
 }
 
 int removeCommand(Context& ctx, const ParsedArgs& args) {
-  auto client = ctx.client();
-  if (!client.ok()) return ctx.fail(client.error());
-  int code = kExitOk;
-  for (const auto& name : args.positionals()) {
+  return removeEach(ctx, args.positionals(), [](api::Client& client, const std::string& name) {
     pb::NetworkRemoveRequest request;
     request.set_name(name);
-    auto removed = (*client)->networkRemove(request);
-    if (!removed.ok()) {
-      code = ctx.fail(removed.error());
-      continue;
-    }
-    ctx.out() << name << "\n";
-  }
-  return code;
+    return client.networkRemove(request);
+  });
 }
 
 }  // namespace

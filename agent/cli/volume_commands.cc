@@ -76,21 +76,13 @@ int inspectCommand(Context& ctx, const ParsedArgs& args) {
 }
 
 int removeCommand(Context& ctx, const ParsedArgs& args) {
-  auto client = ctx.client();
-  if (!client.ok()) return ctx.fail(client.error());
-  int code = kExitOk;
-  for (const auto& name : args.positionals()) {
+  bool force = args.flag("force");
+  return removeEach(ctx, args.positionals(), [force](api::Client& client, const std::string& name) {
     pb::VolumeRemoveRequest request;
     request.set_name(name);
-    request.set_force(args.flag("force"));
-    auto removed = (*client)->volumeRemove(request);
-    if (!removed.ok()) {
-      code = ctx.fail(removed.error());
-      continue;
-    }
-    ctx.out() << name << "\n";
-  }
-  return code;
+    request.set_force(force);
+    return client.volumeRemove(request);
+  });
 }
 
 int pruneCommand(Context& ctx, const ParsedArgs&) {

@@ -242,4 +242,17 @@ std::string joinPath(std::string_view a, std::string_view b) {
   return out;
 }
 
+Result<bool> isMountRoot(const std::string& path) {
+  struct statx stx {};
+  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE, &stx) <
+      0) {
+    if (errno == ENOENT) return false;
+    return Error::fromErrno("stat " + path);
+  }
+  if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)) {
+    return Error(ENOTSUP, "stat " + path + ": kernel does not report mount roots");
+  }
+  return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
 }  // namespace berth::sys

@@ -36,6 +36,11 @@ Result<void> mkdirAll(const std::string& path, mode_t mode = 0755);
 // Removes a directory tree (rm -rf); missing paths are not an error.
 Result<void> removeAll(const std::string& path);
 
+// Whether `path` is the root of a mount (statx STATX_ATTR_MOUNT_ROOT, not
+// following a final symlink); false when it does not exist. ENOTSUP on a
+// kernel too old to say (< 5.8).
+Result<bool> isMountRoot(const std::string& path);
+
 bool pathExists(const std::string& path);
 
 // Opens `path` inside the directory `rootfd` as if `rootfd` were "/":

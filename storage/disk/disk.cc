@@ -43,19 +43,6 @@ constexpr unsigned long kMountFlags = MS_NODEV | MS_NOSUID;
 // lazy_itable_init); the kernel's lazyinit thread would write them anyway.
 constexpr const char* kMountData = "noinit_itable";
 
-sys::Result<bool> isMountRoot(const std::string& path) {
-  struct statx stx {};
-  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE, &stx) <
-      0) {
-    if (errno == ENOENT) return false;
-    return sys::Error::fromErrno("stat " + path);
-  }
-  if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)) {
-    return sys::Error(ENOTSUP, "stat " + path + ": kernel does not report mount roots");
-  }
-  return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
-}
-
 uint64_t roundUp(uint64_t bytes) {
   return (bytes + kBlockSize - 1) / kBlockSize * kBlockSize;
 }
@@ -134,7 +121,7 @@ sys::Result<void> create(const std::string& imagePath, uint64_t bytes) {
 }
 
 sys::Result<bool> isMountedFrom(const std::string& imagePath, const std::string& mountPoint) {
-  if (!BERTH_TRY(isMountRoot(mountPoint))) return false;
+  if (!BERTH_TRY(sys::isMountRoot(mountPoint))) return false;
   struct stat st {};
   if (::stat(mountPoint.c_str(), &st) < 0) return sys::Error::fromErrno("stat " + mountPoint);
   std::string backing = BERTH_TRY(loopBackingFile(st.st_dev));
@@ -149,7 +136,7 @@ sys::Result<bool> isMountedFrom(const std::string& imagePath, const std::string&
 
 sys::Result<void> mount(const std::string& imagePath, const std::string& mountPoint) {
   std::string context = "mount disk " + imagePath + " on " + mountPoint;
-  if (BERTH_TRY_CTX(isMountRoot(mountPoint), context)) {
+  if (BERTH_TRY_CTX(sys::isMountRoot(mountPoint), context)) {
     if (BERTH_TRY_CTX(isMountedFrom(imagePath, mountPoint), context)) return sys::ok();
     struct stat st {};
     if (::stat(mountPoint.c_str(), &st) < 0) return sys::Error::fromErrno(context);
@@ -171,11 +158,11 @@ sys::Result<void> mount(const std::string& imagePath, const std::string& mountPo
 sys::Result<void> unmount(const std::string& mountPoint) {
   std::string context = "unmount disk " + mountPoint;
   for (int i = 0; i < kMaxStackedMounts; ++i) {
-    if (!BERTH_TRY_CTX(isMountRoot(mountPoint), context)) return sys::ok();
+    if (!BERTH_TRY_CTX(sys::isMountRoot(mountPoint), context)) return sys::ok();
     if (::umount2(mountPoint.c_str(), UMOUNT_NOFOLLOW) == 0) continue;
     if (errno == EINVAL || errno == ENOENT) {
       auto error = sys::Error::fromErrno(context);
-      if (!BERTH_TRY_CTX(isMountRoot(mountPoint), context)) return sys::ok();  // raced
+      if (!BERTH_TRY_CTX(sys::isMountRoot(mountPoint), context)) return sys::ok();  // raced
       return error;
     }
     if (errno != EBUSY) return sys::Error::fromErrno(context);
@@ -199,7 +186,7 @@ sys::Result<uint64_t> sizeOf(const std::string& imagePath) {
 
 sys::Result<Usage> usage(const std::string& mountPoint) {
   std::string context = "disk usage of " + mountPoint;
-  if (!BERTH_TRY_CTX(isMountRoot(mountPoint), context)) {
+  if (!BERTH_TRY_CTX(sys::isMountRoot(mountPoint), context)) {
     return sys::Error(ENOTCONN, context + ": no disk is mounted there");
   }
   struct statfs sfs {};

@@ -40,19 +40,6 @@ bool kernelHasLowerdirPlus() {
   return has;
 }
 
-sys::Result<bool> isMountRoot(const std::string& path) {
-  struct statx stx {};
-  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE, &stx) <
-      0) {
-    if (errno == ENOENT) return false;
-    return sys::Error::fromErrno("stat " + path);
-  }
-  if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)) {
-    return sys::Error(ENOTSUP, "stat " + path + ": kernel does not report mount roots");
-  }
-  return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
-}
-
 // Directories made by this prepare() call, removed again (rmdir only: they
 // are still empty) unless the call succeeds.
 class CreatedDirs {
@@ -312,13 +299,13 @@ sys::Result<void> checkExistingMount(const Layout& layout, const OverlayPaths& w
 
 sys::Result<void> unmountOverlay(const std::string& target) {
   for (int i = 0; i < kMaxStackedMounts; ++i) {
-    if (!BERTH_TRY(isMountRoot(target))) return sys::ok();
+    if (!BERTH_TRY(sys::isMountRoot(target))) return sys::ok();
     if (::umount2(target.c_str(), UMOUNT_NOFOLLOW) == 0) continue;
     if (errno == EINVAL || errno == ENOENT) {
       // Raced with another unmount (fine), or a mount we may not unmount
       // (locked in a user namespace): only the second is an error.
       auto error = sys::Error::fromErrno("unmount " + target);
-      if (!BERTH_TRY(isMountRoot(target))) return sys::ok();
+      if (!BERTH_TRY(sys::isMountRoot(target))) return sys::ok();
       return error;
     }
     if (errno != EBUSY) return sys::Error::fromErrno("unmount " + target);
@@ -359,7 +346,7 @@ sys::Result<Rootfs> prepare(const std::string& containerDir,
 
   Rootfs rootfs{layout.rootfs, layout.upperDir, layout.workDir};
   if (withDisk) rootfs.diskMount = layout.writableDir;
-  if (BERTH_TRY_CTX(isMountRoot(layout.rootfs), context)) {
+  if (BERTH_TRY_CTX(sys::isMountRoot(layout.rootfs), context)) {
     BERTH_TRY_CTX(checkExistingMount(layout, paths), context);
     rootfs.reattached = true;
   } else {
@@ -389,7 +376,7 @@ sys::Result<void> remove(const std::string& containerDir) {
 
 sys::Result<bool> isMounted(const std::string& containerDir) {
   auto layout = BERTH_TRY_CTX(layoutFor(containerDir), "check rootfs mount");
-  return isMountRoot(layout.rootfs);
+  return sys::isMountRoot(layout.rootfs);
 }
 
 sys::Result<void> resizeDisk(const std::string& containerDir, uint64_t bytes) {
