@@ -45,7 +45,11 @@ sys::Result<void> nameImported(ServiceState& impl,
   int64_t now = static_cast<int64_t>(::time(nullptr));
   for (const auto& image : imported) mediaTypes[image.digest] = image.mediaType;
   return impl.index.update([&](store::ImageMap& images) -> sys::Result<void> {
-    for (const auto& [digest, mediaType] : mediaTypes) {
+    for (const auto& typed : mediaTypes) {
+      // Named, not a structured binding: lambdas may not capture those
+      // before C++20 compilers caught up (clang 14, the fuzz tree's).
+      const store::Digest& digest = typed.first;
+      const std::string& mediaType = typed.second;
       bool named = std::any_of(images.begin(), images.end(), [&](const auto& entry) {
         return entry.second.manifest == digest && !isUntaggedName(entry.first);
       });
