@@ -1,19 +1,25 @@
 // Benchmark driver for hack/bench/dns.sh: runs berth's DNS server on one
 // address with N names (host0..hostN-1 in project "bench", 10.89.x.y) until
-// SIGINT/SIGTERM. Usage: dns_server IP PORT NAMES
+// SIGINT/SIGTERM; other names are forwarded to the nameservers of RESOLV_CONF
+// (read as berthd reads the host's), none when it is omitted.
+// Usage: dns_server IP PORT NAMES [RESOLV_CONF]
 #include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "net/dns/resolver.h"
 #include "net/dns/server.h"
+#include "runtime/sys/fs.h"
 
 namespace dns = berth::net::dns;
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s IP PORT NAMES\n", argv[0]);
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: %s IP PORT NAMES [RESOLV_CONF]\n", argv[0]);
     return 2;
   }
   auto ip = dns::IpAddress::parse(argv[1]);
@@ -39,7 +45,20 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  auto server = dns::Server::start({});
+  dns::ServerOptions options;
+  if (argc == 5) {
+    auto text = berth::sys::readFile(argv[4]);
+    if (!text) {
+      std::fprintf(stderr, "dns_server: %s\n", text.error().str().c_str());
+      return 1;
+    }
+    options.upstreams = dns::parseResolvConf(*text);
+    if (options.upstreams.empty()) {
+      std::fprintf(stderr, "dns_server: no nameserver in %s\n", argv[4]);
+      return 1;
+    }
+  }
+  auto server = dns::Server::start(std::move(options));
   if (!server) {
     std::fprintf(stderr, "dns_server: %s\n", server.error().str().c_str());
     return 1;
