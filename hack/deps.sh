@@ -11,7 +11,8 @@ BUILD_PKGS="build-essential cmake pkg-config clang clang-format clang-tidy lld
   liblz4-dev libacl1-dev libbz2-dev liblzma-dev libxml2-dev nettle-dev zlib1g-dev"
 TEST_PKGS="busybox-static iproute2 util-linux procps tmux crun runc podman conmon
   catatonit containerd netavark aardvark-dns iptables uidmap skopeo umoci
-  docker-registry openssl apache2-utils dnsperf hyperfine time dnsmasq-base nftables"
+  docker-registry openssl apache2-utils dnsperf hyperfine time dnsmasq-base nftables
+  nginx redis-server mariadb-server gunicorn python3-redis python3-pymysql e2fsprogs"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do
@@ -36,8 +37,9 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq || true
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing
-# Debian's docker-registry and containerd start system services on install;
-# berth's tests start their own instances on loopback, never the system ones.
-for svc in docker-registry containerd; do
+# Debian's docker-registry, containerd and the example project's servers
+# start system services on install; berth's tests start their own instances
+# (in throwaway namespaces, or inside containers), never the system ones.
+for svc in docker-registry containerd nginx redis-server mariadb; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done
