@@ -300,8 +300,18 @@ BERTH_API_UNARY(containerInspect, ContainerInspectRequest, ContainerInfo, contai
                 kContainerInspect)
 BERTH_API_UNARY(containerUpdate, ContainerUpdateRequest, ContainerUpdateReply, container_update,
                 kContainerUpdate)
+BERTH_API_UNARY(projectDown, ProjectDownRequest, ProjectDownReply, project_down, kProjectDown)
 
 #undef BERTH_API_UNARY
+
+CallResult<pb::ProjectDeployReply> Client::projectDeploy(
+    const pb::ProjectDeployRequest& request,
+    const std::function<bool(const pb::DeployProgress&)>& onProgress) {
+  pb::Request envelope;
+  *envelope.mutable_project_deploy() = request;
+  return stream(envelope, pb::Response::kDeployProgress, &pb::Response::deploy_progress,
+                pb::Response::kProjectDeploy, &pb::Response::mutable_project_deploy, onProgress);
+}
 
 CallResult<pb::ImagePullReply> Client::imagePull(
     const pb::ImagePullRequest& request,

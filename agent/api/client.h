@@ -105,6 +105,7 @@ class Client {
   CallResult<pb::ContainerListReply> containerList(const pb::ContainerListRequest& request);
   CallResult<pb::ContainerInfo> containerInspect(const pb::ContainerInspectRequest& request);
   CallResult<pb::ContainerUpdateReply> containerUpdate(const pb::ContainerUpdateRequest& request);
+  CallResult<pb::ProjectDownReply> projectDown(const pb::ProjectDownRequest& request);
 
   // Streams: each item goes to the callback; returning false cancels the
   // call (result CANCELLED).
@@ -119,6 +120,11 @@ class Client {
   // The volume's tar, chunk by chunk.
   CallResult<pb::StreamEnd> volumeExport(const pb::VolumeExportRequest& request,
                                          const std::function<bool(const pb::VolumeData&)>& onData);
+  // A project deploy: its progress lines, then the summary.
+  CallResult<pb::ProjectDeployReply> projectDeploy(
+      const pb::ProjectDeployRequest& request,
+      const std::function<bool(const pb::DeployProgress&)>& onProgress);
+
   // Sends what `inFd` holds up to its end as the volume's tar.
   CallResult<pb::VolumeImportReply> volumeImport(const pb::VolumeImportRequest& request, int inFd);
 

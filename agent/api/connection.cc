@@ -45,6 +45,7 @@ bool isStreamingCall(pb::Request::CallCase call) {
     case pb::Request::kShell:
     case pb::Request::kVolumeExport:
     case pb::Request::kVolumeImport:
+    case pb::Request::kProjectDeploy:
       return true;
     default:
       return false;
@@ -264,6 +265,13 @@ CallResult<pb::ExitStatus> Handler::attach(const pb::AttachStart&, BidiStream&) 
 CallResult<pb::ExitStatus> Handler::shell(const pb::ShellStart&, BidiStream&) {
   return unimplemented("shell");
 }
+CallResult<pb::ProjectDeployReply> Handler::projectDeploy(const pb::ProjectDeployRequest&,
+                                                          StreamWriter<pb::DeployProgress>&) {
+  return unimplemented("deploy");
+}
+CallResult<pb::ProjectDownReply> Handler::projectDown(const pb::ProjectDownRequest&) {
+  return unimplemented("down");
+}
 
 // ------------------------------------------------------------ Connection
 
@@ -395,6 +403,9 @@ bool callImage(Handler& h, const pb::Request& request, pb::Response* response) {
     case pb::Request::kVolumePrune:
       putResult(h.volumePrune(request.volume_prune()), &R::mutable_volume_prune, response);
       return true;
+    case pb::Request::kProjectDown:
+      putResult(h.projectDown(request.project_down()), &R::mutable_project_down, response);
+      return true;
     default:
       return false;
   }
@@ -508,6 +519,12 @@ void Connection::runStream(const pb::Request& request) {
         putResult(handler_.volumeImport(request.volume_import(), stream),
                   &R::mutable_volume_import, &terminal);
         break;
+      case pb::Request::kProjectDeploy: {
+        StreamWriter<pb::DeployProgress> out(stream, &R::mutable_deploy_progress);
+        putResult(handler_.projectDeploy(request.project_deploy(), out),
+                  &R::mutable_project_deploy, &terminal);
+        break;
+      }
       default:
         putResult(handler_.shell(request.shell(), stream), &R::mutable_exit, &terminal);
         break;

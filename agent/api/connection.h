@@ -131,6 +131,11 @@ class Handler {
   virtual CallResult<pb::ExitStatus> exec(const pb::ExecStart& request, BidiStream& stream);
   virtual CallResult<pb::ExitStatus> attach(const pb::AttachStart& request, BidiStream& stream);
   virtual CallResult<pb::ExitStatus> shell(const pb::ShellStart& request, BidiStream& stream);
+
+  // Projects: a deploy streams its progress; down is unary.
+  virtual CallResult<pb::ProjectDeployReply> projectDeploy(const pb::ProjectDeployRequest& request,
+                                                           StreamWriter<pb::DeployProgress>& progress);
+  virtual CallResult<pb::ProjectDownReply> projectDown(const pb::ProjectDownRequest& request);
 };
 
 struct ServerOptions {

@@ -37,7 +37,8 @@ int versionCommand(Context& ctx, const ParsedArgs& args) {
 std::vector<Command> allCommands() {
   std::vector<Command> all;
   for (auto group : {imageCommands, runCommands, lifecycleCommands, listCommands, logsCommands,
-                     execCommands, statsCommands, networkCommands, volumeCommands}) {
+                     execCommands, statsCommands, networkCommands, volumeCommands,
+                     projectCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   all.push_back({"version",

@@ -37,6 +37,7 @@ std::vector<Command> execCommands();       // exec, shell
 std::vector<Command> statsCommands();      // stats
 std::vector<Command> networkCommands();    // network ls|inspect|rm
 std::vector<Command> volumeCommands();     // volume create|ls|inspect|rm|prune|export|import
+std::vector<Command> projectCommands();    // deploy, down, ls, status (project_commands.cc)
 
 // "--format": "" / "table" or "json"; anything else is a usage error.
 enum class OutputFormat { kTable, kJson };

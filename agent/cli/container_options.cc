@@ -37,6 +37,13 @@ std::vector<FlagSpec> containerFlags() {
       {"disk", 0, true, "SIZE", "Limit the container's writable layer (64M, 10G)"},
       {"stop-signal", 0, true, "SIGNAL", "Signal that stops the container"},
       {"stop-timeout", 0, true, "SECS", "Seconds to wait before SIGKILL on stop"},
+      {"health-cmd", 0, true, "CMD", "Command to run to check health (run by /bin/sh -c)"},
+      {"health-interval", 0, true, "DURATION", "Time between health checks (default 30s)"},
+      {"health-timeout", 0, true, "DURATION", "Longest a health check may run (default 30s)"},
+      {"health-start-period", 0, true, "DURATION",
+       "Time to start before failed checks count (default 0s)"},
+      {"health-retries", 0, true, "N", "Consecutive failures to report unhealthy (default 3)"},
+      {"no-healthcheck", 0, false, "", "Disable any container-specified HEALTHCHECK"},
   };
 }
 
@@ -169,6 +176,48 @@ sys::Result<void> addResources(const ParsedArgs& args, pb::ContainerSpec& spec) 
   return sys::ok();
 }
 
+// A duration flag in whole milliseconds (at least 1 ms, as Docker wants).
+sys::Result<uint64_t> healthDurationMs(const ParsedArgs& args, const char* flag) {
+  int64_t ns = BERTH_TRY_CTX(parseDurationNs(args.value(flag)), std::string("--") + flag);
+  if (ns < 1000000) {
+    return sys::Error::invalid(std::string("--") + flag + ": must be at least 1ms, not \"" +
+                               args.value(flag) + "\"");
+  }
+  return static_cast<uint64_t>(ns / 1000000);
+}
+
+// --health-* and --no-healthcheck; unset fields take the image's values.
+sys::Result<void> addHealthcheck(const ParsedArgs& args, pb::ContainerSpec& spec) {
+  static constexpr const char* kTuning[] = {"health-interval", "health-timeout",
+                                            "health-start-period", "health-retries"};
+  bool tuned = false;
+  for (const char* flag : kTuning) tuned = tuned || args.has(flag);
+  if (args.flag("no-healthcheck")) {
+    if (tuned || args.has("health-cmd")) {
+      return sys::Error::invalid("--no-healthcheck conflicts with --health-* options");
+    }
+    spec.mutable_healthcheck()->add_test("NONE");
+    return sys::ok();
+  }
+  if (!tuned && !args.has("health-cmd")) return sys::ok();
+  pb::HealthCheck* h = spec.mutable_healthcheck();
+  if (args.has("health-cmd")) {
+    if (args.value("health-cmd").empty()) return sys::Error::invalid("--health-cmd: empty command");
+    h->add_test("CMD-SHELL");
+    h->add_test(args.value("health-cmd"));
+  }
+  if (args.has("health-interval")) h->set_interval_ms(BERTH_TRY(healthDurationMs(args, "health-interval")));
+  if (args.has("health-timeout")) h->set_timeout_ms(BERTH_TRY(healthDurationMs(args, "health-timeout")));
+  if (args.has("health-start-period")) {
+    h->set_start_period_ms(BERTH_TRY(healthDurationMs(args, "health-start-period")));
+  }
+  if (args.has("health-retries")) {
+    h->set_retries(static_cast<uint32_t>(
+        BERTH_TRY_CTX(parseInteger(args.value("health-retries"), 0, 0xffffffff), "--health-retries")));
+  }
+  return sys::ok();
+}
+
 }  // namespace
 
 sys::Result<pb::ContainerSpec> buildContainerSpec(const ParsedArgs& args, const Io& io) {
@@ -200,6 +249,7 @@ sys::Result<pb::ContainerSpec> buildContainerSpec(const ParsedArgs& args, const 
   BERTH_TRY(addEnvironment(args, io, spec));
   BERTH_TRY(addResources(args, spec));
   BERTH_TRY(addStorage(args, io, spec));
+  BERTH_TRY(addHealthcheck(args, spec));
   return spec;
 }
 

@@ -3,6 +3,7 @@
 #include "agent/cli/command_failure.h"
 #include "agent/cli/commands.h"
 #include "agent/cli/container_options.h"
+#include "agent/cli/project_ref.h"
 #include "agent/cli/session.h"
 
 namespace berth::agent::cli {
@@ -49,6 +50,9 @@ int execCommand(Context& ctx, const ParsedArgs& args) {
   fillTerminalSize(ctx.io(), request->tty(), request->mutable_size());
   auto client = ctx.client();
   if (!client.ok()) return ctx.fail(client.error());
+  auto target = resolveContainerRef(**client, request->id());  // PROJECT/SERVICE
+  if (!target.ok()) return ctx.fail(target.error());
+  request->set_id(*target);
   return finishSession(ctx, (*client)->exec(*request), {request->stdin(), request->tty()});
 }
 
@@ -58,6 +62,9 @@ int shellCommand(Context& ctx, const ParsedArgs& args) {
   fillTerminalSize(ctx.io(), true, request->mutable_size());
   auto client = ctx.client();
   if (!client.ok()) return ctx.fail(client.error());
+  auto target = resolveContainerRef(**client, request->id());  // PROJECT/SERVICE
+  if (!target.ok()) return ctx.fail(target.error());
+  request->set_id(*target);
   return finishSession(ctx, (*client)->shell(*request), {true, true});
 }
 

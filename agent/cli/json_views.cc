@@ -110,6 +110,16 @@ Json containerSpecJson(const pb::ContainerSpec& spec) {
   j["publish"] = stringArray(spec.publish());
   j["stop_signal"] = spec.stop_signal();
   j["stop_timeout"] = spec.has_stop_timeout() ? Json(spec.stop_timeout()) : Json();
+  if (spec.has_healthcheck()) {
+    const pb::HealthCheck& h = spec.healthcheck();
+    j["healthcheck"] = {{"test", stringArray(h.test())},
+                        {"interval_ms", h.interval_ms()},
+                        {"timeout_ms", h.timeout_ms()},
+                        {"start_period_ms", h.start_period_ms()},
+                        {"retries", h.retries()}};
+  } else {
+    j["healthcheck"] = Json();
+  }
   j["volumes"] = stringArray(spec.volumes());
   Json configs = Json::array();
   for (const auto& c : spec.configs()) {
@@ -142,6 +152,7 @@ Json containerSummaryJson(const pb::ContainerSummary& s) {
   j["finished"] = formatTime(s.finished_ns());
   j["labels"] = stringMap(s.labels());
   j["ports"] = stringArray(s.ports());
+  j["health"] = s.health();
   return j;
 }
 
@@ -163,6 +174,12 @@ Json containerInfoJson(const pb::ContainerInfo& info) {
   for (const auto& m : info.mounts()) mounts.push_back(mountJson(m));
   j["mounts"] = mounts;
   j["disk"] = {{"limit", info.disk_limit()}, {"used", info.disk_used()}};
+  // Docker's State.Health; null for a container without a running check.
+  j["health_state"] = info.health().empty()
+                          ? Json()
+                          : Json{{"status", info.health()},
+                                 {"failing_streak", info.health_failing_streak()},
+                                 {"last_output", info.health_last_output()}};
   return j;
 }
 

@@ -2,6 +2,7 @@
 // name is echoed for each success (docker), failures go to stderr and make
 // the exit code 1 without stopping the others.
 #include "agent/cli/commands.h"
+#include "agent/cli/project_ref.h"
 #include "agent/cli/units.h"
 #include "storage/disk/disk.h"
 
@@ -17,7 +18,12 @@ int forEachName(Context& ctx, const ParsedArgs& args, Call call) {
   int code = kExitOk;
   for (const auto& name : args.positionals()) {
     api::CallError error;
-    if (call(**client, name, error)) {
+    auto target = resolveContainerRef(**client, name);  // PROJECT/SERVICE
+    if (!target.ok()) {
+      code = ctx.fail(target.error());
+      continue;
+    }
+    if (call(**client, *target, error)) {
       ctx.out() << name << "\n";
     } else {
       code = ctx.fail(error);

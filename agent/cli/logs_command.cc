@@ -1,5 +1,6 @@
 // berth logs.
 #include "agent/cli/commands.h"
+#include "agent/cli/project_ref.h"
 #include "agent/cli/log_printer.h"
 #include "agent/cli/units.h"
 
@@ -31,6 +32,9 @@ int logsCommand(Context& ctx, const ParsedArgs& args) {
   if (!request) return ctx.usage("logs", request.error().what());
   auto client = ctx.client();
   if (!client.ok()) return ctx.fail(client.error());
+  auto target = resolveContainerRef(**client, request->id());  // PROJECT/SERVICE
+  if (!target.ok()) return ctx.fail(target.error());
+  request->set_id(*target);
   LogPrinter printer(ctx.out(), ctx.err(), request->timestamps());
   bool follow = request->follow();
   auto ended = (*client)->logs(*request, [&](const pb::LogEntry& entry) {

@@ -167,4 +167,21 @@ api::CallResult<pb::ExitStatus> DaemonHandler::shell(const pb::ShellStart& reque
                 LogLevel::kDebug);
 }
 
+api::CallResult<pb::ProjectDeployReply> DaemonHandler::projectDeploy(
+    const pb::ProjectDeployRequest& request, api::StreamWriter<pb::DeployProgress>& progress) {
+  auto reply = projects_.deploy(request, progress);
+  std::string what = "deploy " + request.name();
+  if (reply.ok()) {
+    what += " (" + std::to_string(reply->created_size()) + " created, " +
+            std::to_string(reply->recreated_size()) + " recreated, " +
+            std::to_string(reply->removed_size()) + " removed, " + std::to_string(reply->elapsed_ms()) +
+            " ms)";
+  }
+  return logged(what, std::move(reply));
+}
+
+api::CallResult<pb::ProjectDownReply> DaemonHandler::projectDown(const pb::ProjectDownRequest& request) {
+  return logged("down " + request.name(), projects_.down(request));
+}
+
 }  // namespace berth::agent::daemon

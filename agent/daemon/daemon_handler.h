@@ -4,6 +4,7 @@
 #pragma once
 
 #include "agent/api/connection.h"
+#include "agent/deploy/project_service.h"
 #include "agent/engine/container_engine.h"
 #include "agent/images/image_service.h"
 #include "agent/streams/exec_session.h"
@@ -17,7 +18,11 @@ class DaemonHandler final : public api::Handler {
   // `networks` may be null: the network calls then fail as unavailable.
   DaemonHandler(images::ImageService& images, engine::ContainerEngine& engine,
                 streams::ExecTools tools, net::network::ProjectNetworks* networks = nullptr)
-      : images_(images), engine_(engine), tools_(std::move(tools)), networks_(networks) {}
+      : images_(images),
+        engine_(engine),
+        tools_(std::move(tools)),
+        networks_(networks),
+        projects_(images, engine, networks) {}
 
   api::CallResult<pb::ImagePullReply> imagePull(const pb::ImagePullRequest& request,
                                                 api::StreamWriter<pb::PullProgress>& progress) override;
@@ -69,11 +74,17 @@ class DaemonHandler final : public api::Handler {
                                          api::BidiStream& stream) override;
   api::CallResult<pb::ExitStatus> shell(const pb::ShellStart& request, api::BidiStream& stream) override;
 
+  api::CallResult<pb::ProjectDeployReply> projectDeploy(
+      const pb::ProjectDeployRequest& request,
+      api::StreamWriter<pb::DeployProgress>& progress) override;
+  api::CallResult<pb::ProjectDownReply> projectDown(const pb::ProjectDownRequest& request) override;
+
  private:
   images::ImageService& images_;
   engine::ContainerEngine& engine_;
   streams::ExecTools tools_;
   net::network::ProjectNetworks* networks_;
+  deploy::ProjectService projects_;
 };
 
 }  // namespace berth::agent::daemon

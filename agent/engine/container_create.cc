@@ -9,6 +9,7 @@
 #include "agent/engine/container_mounts.h"
 #include "agent/engine/container_resources.h"
 #include "agent/engine/container_spec.h"
+#include "agent/engine/health_check.h"
 #include "agent/engine/spec_options.h"
 #include "agent/shim/exit_status.h"
 #include "runtime/config/serialize.h"
@@ -93,6 +94,8 @@ api::CallResult<pb::ContainerCreateReply> ContainerEngine::createContainer(
   // The slow part (unpacking missing layers) before anything is reserved.
   auto image = images_.resolve(spec.image());
   if (!image) return std::move(image).error();
+  auto healthcheck = effectiveHealthCheck(spec, image->config.config.healthcheck);
+  if (!healthcheck) return api::CallError(pb::INVALID_ARGUMENT, healthcheck.error().what());
   auto id = generateContainerId();
   if (!id) return std::move(id).error();
   auto locked = reserve(spec, *id);
@@ -105,6 +108,7 @@ api::CallResult<pb::ContainerCreateReply> ContainerEngine::createContainer(
     r.imageReference = image->reference;
     r.imageId = image->imageId;
     r.layerDirs = image->layerDirs;
+    r.healthcheck = std::move(*healthcheck);
     r.cgroupsPath = cgroupsPathFor(options_.paths.cgroupParent, *id);
     r.state = RecordState::kCreating;
   }

@@ -50,6 +50,7 @@ sys::Result<std::unique_ptr<ContainerEngine>> ContainerEngine::open(EngineOption
   std::unique_ptr<ContainerEngine> engine(new ContainerEngine(std::move(options), images));
   BERTH_TRY(engine->openVolumes());
   engine->monitor_ = BERTH_TRY(ExitMonitor::start());
+  BERTH_TRY(engine->startHealthMonitor());
   return engine;
 }
 
@@ -63,6 +64,7 @@ ContainerEngine::~ContainerEngine() {
 void ContainerEngine::shutdown() {
   // The monitor first: no new exit or timer task is posted after this.
   if (monitor_) monitor_->stop();
+  if (health_) health_->stop();
   tasks_.drain();
 }
 
@@ -154,7 +156,9 @@ api::CallResult<pb::ContainerListReply> ContainerEngine::list(
     bool up = r.state == RecordState::kRunning || entry->restartPending;
     if (!request.all() && !up) continue;
     if (!matchesLabels(r, request.label_filter())) continue;
-    *reply.add_containers() = summarize(r, entry->restartPending, now);
+    pb::ContainerSummary* summary = reply.add_containers();
+    *summary = summarize(r, entry->restartPending, now);
+    addHealth(id, *summary, nullptr);
   }
   // Newest first, as `docker ps` lists them.
   std::stable_sort(reply.mutable_containers()->begin(), reply.mutable_containers()->end(),
@@ -175,6 +179,7 @@ api::CallResult<pb::ContainerInfo> ContainerEngine::inspect(
     std::lock_guard lock(mu_);
     paths.cgroupPath = (*entry)->record.cgroupsPath;
     info = describe((*entry)->record, (*entry)->restartPending, shim::realtimeNowNs(), paths);
+    addHealth((*entry)->record.id, *info.mutable_summary(), &info);
     info.set_network(networkOf((*entry)->record));
     if ((*entry)->record.state == RecordState::kRunning) info.set_network_address(address);
     record = (*entry)->record;

@@ -39,6 +39,7 @@
 #include "agent/engine/container_resources.h"
 #include "agent/engine/daemon_paths.h"
 #include "agent/engine/exit_monitor.h"
+#include "agent/engine/health_monitor.h"
 #include "agent/engine/names.h"
 #include "agent/engine/restart_policy.h"
 #include "agent/images/image_service.h"
@@ -197,6 +198,15 @@ class ContainerEngine : public ContainerAccess {
   // Before the entries' recovery: running containers keep their names.
   sys::Result<void> recoverNetworks();
 
+  // Health checks (container_health.cc): tracked from each start (or a
+  // live shim adopted at daemon start), dropped at each exit.
+  sys::Result<void> startHealthMonitor();
+  void trackHealthLocked(const Entry& entry);
+  void untrackHealth(const std::string& id);
+  // Sets health (and the status's suffix) from the monitor's state.
+  void addHealth(const std::string& id, pb::ContainerSummary& summary,
+                 pb::ContainerInfo* info) const;
+
   // Recovery (container_recover.cc).
   void loadRecords();
   void recoverEntry(const EntryPtr& entry);
@@ -207,6 +217,7 @@ class ContainerEngine : public ContainerAccess {
   EngineOptions options_;
   images::ImageService& images_;
   std::unique_ptr<ExitMonitor> monitor_;
+  std::unique_ptr<HealthMonitor> health_;  // null without a runtime binary
   TaskRunner tasks_;
 
   // Serializes the volume store's changes against the users check (lock

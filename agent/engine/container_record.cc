@@ -92,7 +92,7 @@ class FieldReader {
   std::string error_;
 };
 
-Json specToJson(const pb::ContainerSpec& spec) {
+Json messageToJson(const google::protobuf::Message& spec) {
   std::string text;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
@@ -103,7 +103,7 @@ Json specToJson(const pb::ContainerSpec& spec) {
   return parsed.is_discarded() ? Json::object() : parsed;
 }
 
-bool specFromJson(const Json& json, pb::ContainerSpec& spec) {
+bool messageFromJson(const Json& json, google::protobuf::Message& spec) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;  // a record written by a newer berthd
   return google::protobuf::util::JsonStringToMessage(json.dump(), &spec, options).ok();
@@ -150,7 +150,7 @@ std::string encodeRecord(const ContainerRecord& r) {
       {"id", r.id},
       {"name", r.name},
       {"createdNs", r.createdNs},
-      {"spec", specToJson(r.spec)},
+      {"spec", messageToJson(r.spec)},
       {"imageReference", r.imageReference},
       {"imageId", r.imageId},
       {"layerDirs", r.layerDirs},
@@ -171,6 +171,7 @@ std::string encodeRecord(const ContainerRecord& r) {
       {"restartCount", r.restartCount},
       {"backoffStep", r.backoffStep},
   };
+  if (r.healthcheck) doc["healthcheck"] = messageToJson(*r.healthcheck);
   if (r.hasExit) {
     doc["lastExit"] = {{"exitCode", r.lastExit.exitCode},
                        {"signal", r.lastExit.signal},
@@ -199,7 +200,7 @@ sys::Result<ContainerRecord> decodeRecord(const std::string& text, const std::st
   r.string("id", record.id);
   r.string("name", record.name);
   r.number("createdNs", record.createdNs);
-  if (const Json* spec = r.object("spec"); spec && !specFromJson(*spec, record.spec)) {
+  if (const Json* spec = r.object("spec"); spec && !messageFromJson(*spec, record.spec)) {
     r.fail("spec", "not a ContainerSpec");
   }
   r.string("imageReference", record.imageReference);
@@ -213,6 +214,10 @@ sys::Result<ContainerRecord> decodeRecord(const std::string& text, const std::st
   r.string("stopSignal", record.stopSignal);
   r.string("cgroupsPath", record.cgroupsPath);
   r.stringMap("labels", record.labels);
+  if (const Json* check = r.object("healthcheck")) {
+    record.healthcheck.emplace();
+    if (!messageFromJson(*check, *record.healthcheck)) r.fail("healthcheck", "not a HealthCheck");
+  }
   readState(r, record);
   if (!r.error().empty()) return bad(r.error());
   if (record.id.empty()) return bad("id: missing");

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,9 @@ struct ContainerRecord {
   std::string stopSignal;  // "SIGTERM", "SIGQUIT", "15"
   std::string cgroupsPath;
   std::map<std::string, std::string> labels;  // the image's, then the user's
+  // The health check it runs (the spec's over the image's, defaults filled
+  // in: health_check.h); nullopt: none.
+  std::optional<pb::HealthCheck> healthcheck;
 
   RecordState state = RecordState::kCreating;
   pid_t initPid = 0;

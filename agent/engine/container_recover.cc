@@ -167,6 +167,7 @@ void ContainerEngine::adoptLiveShim(Entry& entry, LiveShim shim) {
     generation = ++entry.generation;
   }
   if (!wasRunning) (void)persist(entry);
+  trackHealthLocked(entry);
   watchShim(id, generation, std::move(shim.pidfd));
 }
 

@@ -186,6 +186,7 @@ sys::Result<void> ContainerEngine::launchLocked(Entry& entry) {
   if (auto saved = persist(entry); !saved) {
     std::fprintf(stderr, "berthd: %s\n", saved.error().str().c_str());
   }
+  trackHealthLocked(entry);
   watchShim(id, generation, std::move(pidfd));
   return sys::ok();
 }
@@ -243,6 +244,7 @@ void ContainerEngine::onShimExit(const std::string& id, uint64_t generation) {
 
 void ContainerEngine::recordExit(Entry& entry) {
   const std::string dir = options_.paths.containerDir(entry.record.id);
+  untrackHealth(entry.record.id);
   // Its names go the moment it stops; the lease stays for its next start.
   detachNetwork(entry.record.id, /*release=*/false);
   RecordedExit exit;

@@ -5,8 +5,6 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <openssl/evp.h>
 
-#include <nlohmann/json.hpp>
-
 namespace berth::agent::project {
 namespace {
 
@@ -31,13 +29,12 @@ std::string scopedVolume(const std::string& project, const std::string& text) {
   return volumeNameFor(project, text.substr(0, colon)) + text.substr(colon);
 }
 
-std::string healthcheckLabel(const HealthCheck& check) {
-  nlohmann::json j = {{"test", check.test},
-                      {"interval_ms", check.interval.count()},
-                      {"timeout_ms", check.timeout.count()},
-                      {"start_period_ms", check.startPeriod.count()},
-                      {"retries", check.retries}};
-  return j.dump();
+void setHealthcheck(pb::HealthCheck& out, const HealthCheck& check) {
+  for (const std::string& arg : check.test) out.add_test(arg);
+  out.set_interval_ms(static_cast<uint64_t>(check.interval.count()));
+  out.set_timeout_ms(static_cast<uint64_t>(check.timeout.count()));
+  out.set_start_period_ms(static_cast<uint64_t>(check.startPeriod.count()));
+  out.set_retries(static_cast<uint32_t>(check.retries));
 }
 
 void addAlias(pb::ContainerSpec& spec, const std::string& alias) {
@@ -99,7 +96,12 @@ pb::ContainerSpec containerSpecOf(const Project& project, const Service& service
   for (const auto& [key, value] : service.labels) labels[key] = value;
   labels[kProjectLabel] = project.name;
   labels[kServiceLabel] = service.name;
-  if (service.healthcheck) labels[kHealthcheckLabel] = healthcheckLabel(*service.healthcheck);
+  if (service.healthcheck) setHealthcheck(*spec.mutable_healthcheck(), *service.healthcheck);
+  // The public entrance is published on the host: its port, or `publish:`.
+  if (const Service* entrance = publicEntrance(project); entrance == &service && service.port) {
+    uint16_t host = project.publishPort.value_or(*service.port);
+    spec.add_publish(std::to_string(host) + ":" + std::to_string(*service.port));
+  }
   stampSpecHash(spec);
   return spec;
 }

@@ -5,9 +5,9 @@
 // project, reachable by the service's name (or hostname) and aliases, main
 // also by the project's name. Named volumes are scoped to the project
 // ("<project>_<volume>") so two projects' "db" never meet. Labels:
-// berth.project, berth.service, berth.spec-hash (and berth.healthcheck when
-// the service has one: the spec has no field for it, and a changed check
-// must recreate the container too).
+// berth.project, berth.service, berth.spec-hash. The health check is the
+// spec's own field, so a changed check changes the hash and recreates the
+// container. The public entrance (publicEntrance) gets "-p HOST:PORT".
 //
 // The image DIGEST is the deployer's to add: containerSpecOf knows only the
 // reference the file names. After resolving it, the deployer pins
@@ -27,7 +27,8 @@ namespace pb = ::berth::api;
 inline constexpr const char* kProjectLabel = "berth.project";
 inline constexpr const char* kServiceLabel = "berth.service";
 inline constexpr const char* kSpecHashLabel = "berth.spec-hash";
-inline constexpr const char* kHealthcheckLabel = "berth.healthcheck";
+// Added by the deployer: the manifest digest the reference resolved to.
+inline constexpr const char* kImageDigestLabel = "berth.image-digest";
 
 // "<project>-<service>".
 std::string containerNameOf(const Project& project, const Service& service);

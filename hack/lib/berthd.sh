@@ -147,6 +147,17 @@ berthd_stop() {
 }
 
 # berthd_kill9: SIGKILL, as a crash would.
+# berth_test_image DIR NAME [oci-edit.py ARGS...]: an OCI layout in DIR made
+# from the busybox test image and changed by hack/lib/oci-edit.py (config
+# keys, extra layers), its manifest named NAME; ready for `berth image import`.
+berth_test_image() {
+  _dir=$1 _name=$2
+  shift 2
+  { mkdir -p "$_dir" && tar -C "$_dir" -xf "$E2E_OCI_TAR"; } || e2e_fail "unpack $E2E_OCI_TAR"
+  "$PY" "$_berthd_src/hack/lib/oci-edit.py" "$_dir" --name "$_name" "$@" \
+    || e2e_fail "making the test image $_name"
+}
+
 # berthd_links_left: prints the node's berth bridges and container veths
 # still there after waiting (bounded, 5 s) for berthd's background link
 # deletion (a bridge takes ~50 ms in the kernel); prints nothing once gone.

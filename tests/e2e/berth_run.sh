@@ -18,31 +18,8 @@ set -u
 # make_custom_image DIR: an OCI layout dir with the busybox layer and a config
 # that sets everything a run takes from an image.
 make_custom_image() {
-  { mkdir -p "$1" && tar -C "$1" -xf "$E2E_OCI_TAR"; } || e2e_fail "unpack $E2E_OCI_TAR"
-  "$PY" - "$1" <<'EOF' || e2e_fail "making the custom image"
-import hashlib, json, os, sys
-d = sys.argv[1]
-blobs = os.path.join(d, "blobs", "sha256")
-def read(digest):
-    with open(os.path.join(blobs, digest.split(":")[1]), "rb") as f: return f.read()
-def write(data):
-    h = hashlib.sha256(data).hexdigest()
-    with open(os.path.join(blobs, h), "wb") as f: f.write(data)
-    return "sha256:" + h, len(data)
-index = json.loads(open(os.path.join(d, "index.json")).read())
-manifest = json.loads(read(index["manifests"][0]["digest"]))
-config = json.loads(read(manifest["config"]["digest"]))
-config["config"].update({
-    "User": "nobody", "WorkingDir": "/tmp",
-    "Env": config["config"]["Env"] + ["IMGVAR=fromimage", "OTHER=keep"],
-    "Entrypoint": ["/bin/echo", "ep"], "Cmd": ["cmd"]})
-digest, size = write(json.dumps(config).encode())
-manifest["config"].update({"digest": digest, "size": size})
-digest, size = write(json.dumps(manifest).encode())
-index["manifests"][0].update({"digest": digest, "size": size})
-index["manifests"][0]["annotations"] = {"org.opencontainers.image.ref.name": "custom"}
-open(os.path.join(d, "index.json"), "w").write(json.dumps(index))
-EOF
+  berth_test_image "$1" custom --config '{"User": "nobody", "WorkingDir": "/tmp",
+    "EnvAppend": ["IMGVAR=fromimage", "OTHER=keep"], "Entrypoint": ["/bin/echo", "ep"], "Cmd": ["cmd"]}'
 }
 
 # expect_run WHAT EXPECTED ARGS...: berth run ARGS must print EXPECTED, exit 0.

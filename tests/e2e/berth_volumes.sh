@@ -27,19 +27,10 @@ set -u
 # more: /srv/owned (999:998, 0750) with f (0640, "image-file"), and hostile
 # symlinks /etc/evil-dir -> ESCAPE, /etc/evil.conf -> ESCAPE/target.conf.
 make_volume_image() {
-  { mkdir -p "$1" && tar -C "$1" -xf "$E2E_OCI_TAR"; } || e2e_fail "unpack $E2E_OCI_TAR"
-  "$PY" - "$1" "$2" <<'EOF' || e2e_fail "making the volume image"
-import hashlib, io, json, os, sys, tarfile, time
-d, escape = sys.argv[1], sys.argv[2]
-blobs = os.path.join(d, "blobs", "sha256")
-def read(digest):
-    with open(os.path.join(blobs, digest.split(":")[1]), "rb") as f: return f.read()
-def write(data):
-    h = hashlib.sha256(data).hexdigest()
-    with open(os.path.join(blobs, h), "wb") as f: f.write(data)
-    return "sha256:" + h, len(data)
-buf = io.BytesIO()
-with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+  "$PY" - "$T/vol-layer.tar" "$2" <<'EOF' || e2e_fail "making the volume image's layer"
+import io, sys, tarfile, time
+out, escape = sys.argv[1], sys.argv[2]
+with tarfile.open(out, mode="w", format=tarfile.PAX_FORMAT) as t:
     def add(name, kind, mode, uid=0, gid=0, data=b"", link=""):
         ti = tarfile.TarInfo(name); ti.type = kind; ti.mode = mode
         ti.uid, ti.gid, ti.mtime = uid, gid, int(time.time()); ti.linkname = link
@@ -50,21 +41,8 @@ with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
     add("srv/owned/f", tarfile.REGTYPE, 0o640, 999, 998, b"image-file\n")
     add("etc/evil-dir", tarfile.SYMTYPE, 0o777, link=escape)
     add("etc/evil.conf", tarfile.SYMTYPE, 0o777, link=escape + "/target.conf")
-layer = buf.getvalue()
-ldigest, lsize = write(layer)
-index = json.loads(open(os.path.join(d, "index.json")).read())
-manifest = json.loads(read(index["manifests"][0]["digest"]))
-config = json.loads(read(manifest["config"]["digest"]))
-config["rootfs"]["diff_ids"].append(ldigest)
-digest, size = write(json.dumps(config).encode())
-manifest["config"].update({"digest": digest, "size": size})
-manifest["layers"].append({"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                           "digest": ldigest, "size": lsize})
-digest, size = write(json.dumps(manifest).encode())
-index["manifests"][0].update({"digest": digest, "size": size})
-index["manifests"][0]["annotations"] = {"org.opencontainers.image.ref.name": "vol"}
-open(os.path.join(d, "index.json"), "w").write(json.dumps(index))
 EOF
+  berth_test_image "$1" vol --layer "$T/vol-layer.tar"
 }
 
 # run_out WHAT ARGS...: berth run --rm ARGS; prints its stdout; fails the test when it fails.

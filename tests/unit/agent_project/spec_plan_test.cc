@@ -97,7 +97,23 @@ TEST(ContainerSpecOf, CommandEntrypointAndStopSettings) {
   EXPECT_EQ(spec.workdir(), "/srv");
   EXPECT_EQ(spec.pids_limit(), 50);
   EXPECT_EQ(spec.labels().at("team"), "web");
-  EXPECT_THAT(spec.labels().at("berth.healthcheck"), HasSubstr("\"CMD-SHELL\",\"true\""));
+  ASSERT_TRUE(spec.has_healthcheck());
+  EXPECT_THAT(spec.healthcheck().test(), ElementsAre("CMD-SHELL", "true"));
+  EXPECT_EQ(spec.healthcheck().interval_ms(), 1000u);
+  EXPECT_EQ(spec.healthcheck().retries(), 3u);
+  EXPECT_FALSE(spec.labels().contains("berth.healthcheck"));
+}
+
+TEST(ContainerSpecOf, PublishesOnlyThePublicEntrance) {
+  Project project = parse(
+      "name: p\nmain: {image: app, port: 5000}\npublish: 8080\nservices:\n"
+      "  nginx: {image: nginx, port: 80}\n  redis: {image: redis}\n");
+  ASSERT_EQ(project.services.size(), 3u);
+  EXPECT_EQ(containerSpecOf(project, project.services[0]).publish_size(), 0);  // main
+  EXPECT_THAT(containerSpecOf(project, project.services[1]).publish(), ElementsAre("8080:80"));
+  EXPECT_EQ(containerSpecOf(project, project.services[2]).publish_size(), 0);
+  Project alone = parse("name: q\nmain: {image: app, port: 5000}\n");
+  EXPECT_THAT(containerSpecOf(alone, alone.services[0]).publish(), ElementsAre("5000:5000"));
 }
 
 TEST(SpecHash, StableAndSensitive) {
