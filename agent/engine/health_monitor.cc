@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,49 +15,20 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "runtime/sys/child_process.h"
 #include "runtime/sys/syscall.h"
-
-extern char** environ;
 
 namespace berth::agent::engine {
 namespace {
 
 // The runtime child's fds: 0 /dev/null, 1 and 2 the output pipe, 3 the pid pipe.
-constexpr int kChildFds = 4;
 constexpr const char* kPidPipePath = "/proc/self/fd/3";
-// Fds are moved this high before the clone, so installing 0..3 in the child
-// never overwrites a source still to be installed.
-constexpr int kHighFd = 16;
-
-// Runs in the clone3 child: only async-signal-safe calls, no allocation.
-[[noreturn]] void execProbeInChild(char* const* argv, const int* fds, pid_t parent) {
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  // A disposition the daemon set to SIG_IGN (SIGPIPE) would survive execve.
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; ++s) ::sigaction(s, &dfl, nullptr);
-  // Bound to the monitor thread: a check never outlives the daemon's monitor.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(127);
-  ::setsid();
-  for (int i = 0; i < kChildFds; ++i) {
-    if (::dup2(fds[i], i) != i) ::_exit(127);
-  }
-  // Whatever another daemon thread opened without O_CLOEXEC stays behind.
-  sys::closeRange(kChildFds, ~0U, CLOSE_RANGE_CLOEXEC);
-  ::execve(argv[0], argv, environ);
-  ::_exit(127);
-}
 
 sys::Result<std::pair<sys::UniqueFd, sys::UniqueFd>> makePipe() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return sys::Error::fromErrno("pipe for a health check");
   return std::pair{sys::UniqueFd(fds[0]), sys::UniqueFd(fds[1])};
 }
-
-sys::UniqueFd dupHigh(int fd) { return sys::UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, kHighFd)); }
 
 void setNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -70,8 +40,9 @@ std::string formatMs(uint64_t ms) {
 }  // namespace
 
 struct HealthMonitor::Probe {
-  pid_t pid = 0;          // the runtime, our child; 0 once reaped
-  sys::UniqueFd pidfd;    // the runtime's
+  // The runtime, our child: killed and reaped when the probe goes, after
+  // the destructor below has killed the check in the container.
+  sys::ChildProcess runtime;
   sys::UniqueFd output;   // stdout and stderr of the check; closed at EOF
   sys::UniqueFd pidPipe;  // the runtime's --pid-file; closed at EOF
   std::string pidText;
@@ -81,18 +52,13 @@ struct HealthMonitor::Probe {
   bool timedOut = false;
   int status = 0;  // waitpid's, once reaped
 
-  ~Probe() {
-    if (pid <= 0) return;
-    kill();
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
+  ~Probe() { kill(); }
 
   // The process in the container first: killing only the runtime would
   // leave it running there, orphaned.
   void kill() const {
     if (target) sys::pidfdSendSignal(target.get(), SIGKILL);
-    if (pid > 0) sys::pidfdSendSignal(pidfd.get(), SIGKILL);
+    runtime.signal(SIGKILL);
   }
 
   void readOutput() {
@@ -130,11 +96,10 @@ struct HealthMonitor::Probe {
 
   // True once the runtime exited and was reaped.
   bool tryReap() {
-    if (pid <= 0) return true;
-    pid_t got = ::waitpid(pid, &status, WNOHANG);
-    if (got == 0 || (got < 0 && errno == EINTR)) return false;
-    if (got < 0) status = W_EXITCODE(127, 0);  // reaped by someone else: unknown
-    pid = 0;
+    if (!runtime.running()) return true;
+    auto got = runtime.tryWait();
+    if (got && !*got) return false;
+    status = got ? **got : W_EXITCODE(127, 0);  // reaped by someone else: unknown
     return true;
   }
 };
@@ -142,32 +107,16 @@ struct HealthMonitor::Probe {
 namespace {
 
 sys::Result<std::unique_ptr<HealthMonitor::Probe>> spawnProbe(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
   auto [outRead, outWrite] = BERTH_TRY(makePipe());
   auto [pidRead, pidWrite] = BERTH_TRY(makePipe());
-  sys::UniqueFd devNull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!devNull) return sys::Error::fromErrno("open /dev/null");
-  sys::UniqueFd high[kChildFds] = {dupHigh(devNull.get()), dupHigh(outWrite.get()),
-                                   dupHigh(outWrite.get()), dupHigh(pidWrite.get())};
-  int fds[kChildFds];
-  for (int i = 0; i < kChildFds; ++i) {
-    if (!high[i]) return sys::Error::fromErrno("dup an fd for a health check");
-    fds[i] = high[i].get();
-  }
-  pid_t parent = ::getpid();
-  int pidfd = -1;
-  struct clone_args cl {};
-  cl.flags = CLONE_PIDFD;
-  cl.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  cl.exit_signal = SIGCHLD;
-  long pid = sys::clone3(&cl);
-  if (pid < 0) return sys::Error::fromErrno("clone3 " + argv[0]);
-  if (pid == 0) execProbeInChild(args.data(), fds, parent);
+  sys::ChildStdio stdio;  // stdin stays /dev/null
+  stdio.out = outWrite.get();
+  stdio.err = outWrite.get();
+  stdio.extra = {pidWrite.get()};
   auto probe = std::make_unique<HealthMonitor::Probe>();
-  probe->pid = static_cast<pid_t>(pid);
-  probe->pidfd.reset(pidfd);
+  // Its parent death signal binds it to this, the monitor thread: a check
+  // never outlives the daemon's monitor.
+  probe->runtime = BERTH_TRY(sys::ChildProcess::spawn(argv, stdio));
   setNonBlocking(outRead.get());
   setNonBlocking(pidRead.get());
   probe->output = std::move(outRead);
@@ -259,11 +208,11 @@ void HealthMonitor::run() {
       // destroys a probe (untrack and track move it to orphans_).
       for (const auto& [id, t] : tracked_) {
         if (!t.probe) continue;
-        for (const auto* fd : {&t.probe->output, &t.probe->pidPipe, &t.probe->pidfd}) {
-          if (*fd) fds.push_back(pollfd{fd->get(), POLLIN, 0});
+        for (int fd : {t.probe->output.get(), t.probe->pidPipe.get(), t.probe->runtime.pidfd()}) {
+          if (fd >= 0) fds.push_back(pollfd{fd, POLLIN, 0});
         }
       }
-      for (const auto& probe : orphans_) fds.push_back(pollfd{probe->pidfd.get(), POLLIN, 0});
+      for (const auto& probe : orphans_) fds.push_back(pollfd{probe->runtime.pidfd(), POLLIN, 0});
       timeoutMs = pollTimeoutMs(Clock::now());
     }
     if (::poll(fds.data(), fds.size(), timeoutMs) < 0 && errno != EINTR) {

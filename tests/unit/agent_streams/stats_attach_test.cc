@@ -1,15 +1,9 @@
-// stats arithmetic and error paths, attach preconditions, and the child
-// process helpers.
+// stats arithmetic and error paths, and attach preconditions.
 #include <gtest/gtest.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <thread>
+#include <chrono>
 
 #include "agent/streams/attach_session.h"
-#include "agent/streams/child_process.h"
 #include "agent/streams/stats_stream.h"
 #include "tests/unit/agent_streams/fakes.h"
 
@@ -107,72 +101,6 @@ TEST(AttachSession, NotRunningWithoutStartIsAFailedPrecondition) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, pb::FAILED_PRECONDITION);
   EXPECT_EQ(r.error().message, "container c1 is not running");
-}
-
-TEST(ChildProcess, ExitStatusAndKillOnScopeExit) {
-  auto child = ChildProcess::spawn({"/bin/sh", "-c", "exit 3"}, {});
-  ASSERT_TRUE(child) << child.error().str();
-  auto status = child->wait();
-  ASSERT_TRUE(status);
-  EXPECT_TRUE(WIFEXITED(*status));
-  EXPECT_EQ(WEXITSTATUS(*status), 3);
-
-  pid_t pid = 0;
-  {
-    auto sleeper = ChildProcess::spawn({"/bin/sleep", "100"}, {});
-    ASSERT_TRUE(sleeper);
-    pid = sleeper->pid();
-    EXPECT_EQ(parentOf(pid), ::getpid());
-    auto fd = openChildPidfd(pid, ::getpid());
-    EXPECT_TRUE(fd.valid());
-    EXPECT_FALSE(openChildPidfd(pid, ::getpid() + 1).valid()) << "a wrong parent must not match";
-  }
-  EXPECT_NE(::kill(pid, 0), 0) << "killed and reaped when it went out of scope";
-}
-
-TEST(ChildProcess, ChildSeesOnlyItsStdio) {
-  int fds[2];
-  ASSERT_EQ(::pipe2(fds, 0), 0);  // deliberately without O_CLOEXEC
-  sys::UniqueFd r(fds[0]), w(fds[1]);
-  int out[2];
-  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
-  sys::UniqueFd outR(out[0]), outW(out[1]);
-  ChildStdio stdio;
-  stdio.out = outW.get();
-  auto child = ChildProcess::spawn({"/bin/sh", "-c", "ls /proc/self/fd | wc -l"}, stdio);
-  ASSERT_TRUE(child);
-  outW.reset();
-  char buf[64] = {};
-  ssize_t n = ::read(outR.get(), buf, sizeof buf - 1);
-  ASSERT_GT(n, 0);
-  // 0, 1, 2 and the one ls opens to read the directory.
-  EXPECT_EQ(std::atoi(buf), 4) << buf;
-  ASSERT_TRUE(child->wait());
-}
-
-TEST(ChildProcess, ExtraFdsBecomeThreeFourAndSoOn) {
-  int a[2], b[2], out[2];
-  ASSERT_EQ(::pipe2(a, O_CLOEXEC), 0);
-  ASSERT_EQ(::pipe2(b, O_CLOEXEC), 0);
-  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
-  sys::UniqueFd aR(a[0]), aW(a[1]), bR(b[0]), bW(b[1]), outR(out[0]), outW(out[1]);
-  ASSERT_EQ(::write(aW.get(), "three", 5), 5);
-  aW.reset();
-  ChildStdio stdio;
-  stdio.out = outW.get();
-  stdio.extra = {aR.get(), bW.get()};
-  auto child = ChildProcess::spawn({"/bin/sh", "-c", "cat <&3; echo four >&4; ls /proc/self/fd | wc -l"}, stdio);
-  ASSERT_TRUE(child);
-  outW.reset();
-  bW.reset();
-  std::string text;
-  char buf[64];
-  for (ssize_t n; (n = ::read(outR.get(), buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
-  // 0-4 and the one ls opens to read the directory.
-  EXPECT_EQ(text, "three6\n");
-  ssize_t n = ::read(bR.get(), buf, sizeof buf);
-  EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "four\n");
-  ASSERT_TRUE(child->wait());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Child processes, pidfds and interruptible writes; see child_process.h.
-#include "agent/streams/child_process.h"
+// Child processes, pidfds, interruptible writes and scratch directories;
+// see child_process.h.
+#include "runtime/sys/child_process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -18,7 +19,7 @@
 
 extern char** environ;
 
-namespace berth::agent::streams {
+namespace berth::sys {
 namespace {
 
 // Makes fds[i] the child's fd i, without close-on-exec. Every source is
@@ -56,7 +57,7 @@ bool installFdsInChild(const std::vector<int>& fds, int* moved) {
   }
   if (!installFdsInChild(fds, moved)) ::_exit(127);
   // Whatever another daemon thread opened without O_CLOEXEC stays behind.
-  sys::closeRange(static_cast<unsigned>(fds.size()), ~0U, CLOSE_RANGE_CLOEXEC);
+  closeRange(static_cast<unsigned>(fds.size()), ~0U, CLOSE_RANGE_CLOEXEC);
   // `executable` is close-on-exec: execveat still sees it, the binary does not.
   // If that fails, the path still names the binary.
   if (executable >= 0) ::execveat(executable, "", argv, environ, AT_EMPTY_PATH);
@@ -66,15 +67,15 @@ bool installFdsInChild(const std::vector<int>& fds, int* moved) {
 
 }  // namespace
 
-sys::Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
-                                              const ChildStdio& stdio, int executable) {
-  if (argv.empty()) return sys::Error::invalid("spawn: empty command line");
+Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
+                                         const ChildStdio& stdio, int executable) {
+  if (argv.empty()) return Error::invalid("spawn: empty command line");
   // Everything the child needs is prepared here: it must not allocate.
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  sys::UniqueFd devNull(::open("/dev/null", O_RDWR | O_CLOEXEC));
-  if (!devNull) return sys::Error::fromErrno("open /dev/null");
+  UniqueFd devNull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!devNull) return Error::fromErrno("open /dev/null");
   std::vector<int> fds = {stdio.in, stdio.out, stdio.err};
   for (int& fd : fds) {
     if (fd < 0) fd = devNull.get();
@@ -87,8 +88,8 @@ sys::Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& ar
   cl.flags = CLONE_PIDFD;
   cl.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   cl.exit_signal = SIGCHLD;
-  long pid = sys::clone3(&cl);
-  if (pid < 0) return sys::Error::fromErrno("clone3 " + argv[0]);
+  long pid = clone3(&cl);
+  if (pid < 0) return Error::fromErrno("clone3 " + argv[0]);
   if (pid == 0) execInChild(args.data(), fds, moved.data(), executable, parent);
   ChildProcess child;
   child.pid_ = static_cast<pid_t>(pid);
@@ -111,18 +112,30 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
 ChildProcess::~ChildProcess() { kill(); }
 
 void ChildProcess::signal(int sig) const {
-  if (pid_ > 0) sys::pidfdSendSignal(pidfd_.get(), sig);
+  if (pid_ > 0) pidfdSendSignal(pidfd_.get(), sig);
 }
 
-sys::Result<int> ChildProcess::wait() {
-  if (pid_ <= 0) return sys::Error(ECHILD, "wait for child: already reaped");
+Result<int> ChildProcess::wait() {
+  if (pid_ <= 0) return Error(ECHILD, "wait for child: already reaped");
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0) {
-    if (errno != EINTR) return sys::Error::fromErrno("wait for child " + std::to_string(pid_));
+    if (errno != EINTR) return Error::fromErrno("wait for child " + std::to_string(pid_));
   }
   pid_ = 0;
   pidfd_.reset();
   return status;
+}
+
+Result<std::optional<int>> ChildProcess::tryWait() {
+  if (pid_ <= 0) return Error(ECHILD, "wait for child: already reaped");
+  int status = 0;
+  pid_t got = ::waitpid(pid_, &status, WNOHANG);
+  if (got == 0 || (got < 0 && errno == EINTR)) return std::optional<int>();
+  int err = errno;  // before close() in reset() can change it
+  pid_t pid = std::exchange(pid_, 0);
+  pidfd_.reset();
+  if (got < 0) return Error(err, "wait for child " + std::to_string(pid));
+  return std::optional<int>(status);
 }
 
 void ChildProcess::kill() {
@@ -132,7 +145,7 @@ void ChildProcess::kill() {
 }
 
 pid_t parentOf(pid_t pid) {
-  auto text = sys::readFile("/proc/" + std::to_string(pid) + "/stat");
+  auto text = readFile("/proc/" + std::to_string(pid) + "/stat");
   if (!text) return 0;
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
   size_t paren = text->rfind(')');
@@ -140,9 +153,9 @@ pid_t parentOf(pid_t pid) {
   return static_cast<pid_t>(std::strtol(text->c_str() + paren + 4, nullptr, 10));
 }
 
-sys::UniqueFd openChildPidfd(pid_t pid, pid_t parent) {
+UniqueFd openChildPidfd(pid_t pid, pid_t parent) {
   if (pid <= 0) return {};
-  sys::UniqueFd fd(sys::pidfdOpen(pid));
+  UniqueFd fd(pidfdOpen(pid));
   if (!fd) return {};
   // The pidfd now names one process for good; /proc/<pid> still names the
   // same one unless it has already exited, which the readable pidfd shows.
@@ -175,9 +188,9 @@ bool writeAllInterruptible(int fd, std::string_view data, int wakeFd) {
   return true;
 }
 
-sys::Result<sys::UniqueFd> makeEventFd() {
-  sys::UniqueFd fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!fd) return sys::Error::fromErrno("eventfd");
+Result<UniqueFd> makeEventFd() {
+  UniqueFd fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!fd) return Error::fromErrno("eventfd");
   return fd;
 }
 
@@ -186,18 +199,18 @@ void signalEventFd(int fd) {
   (void)!::write(fd, &one, sizeof one);
 }
 
-sys::Result<ScratchDir> ScratchDir::create(const std::string& parent, const std::string& tag) {
+Result<ScratchDir> ScratchDir::create(const std::string& parent, const std::string& tag) {
   std::string pattern = (parent.empty() ? std::string("/tmp") : parent) + "/berth-" + tag + "-XXXXXX";
   std::vector<char> buf(pattern.begin(), pattern.end());
   buf.push_back('\0');
-  if (::mkdtemp(buf.data()) == nullptr) return sys::Error::fromErrno("create a directory " + pattern);
+  if (::mkdtemp(buf.data()) == nullptr) return Error::fromErrno("create a directory " + pattern);
   ScratchDir dir;
   dir.path_ = buf.data();
   return dir;
 }
 
 ScratchDir::~ScratchDir() {
-  if (!path_.empty()) (void)sys::removeAll(path_);
+  if (!path_.empty()) (void)removeAll(path_);
 }
 
-}  // namespace berth::agent::streams
+}  // namespace berth::sys
