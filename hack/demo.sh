@@ -2,12 +2,16 @@
 # The berth demo (`make demo`, after the build). A throwaway network
 # namespace plays "the node": berthd runs inside it (with its own data root,
 # run dir, socket and cgroup parent under a temp dir, in a private mount
-# namespace), the busybox test image is imported, and the berth CLI runs a
-# container in the foreground, then a small web server that is shown
-# answering, its logs, stats, a live memory update and an exec; then stop
-# and rm. Every step prints the command it runs. Nothing is left behind: the
-# containers, berthd, the namespace, the cgroups and the temp dir are removed
-# on any exit. Ends with how to run berth for real.
+# namespace). The example project's images are built from the host's Debian
+# packages (hack/mkimage-example, cached in the build dir) and imported;
+# `berth deploy examples/shop` starts it; the demo shows it answering through
+# its public port (a page that touches every service, a static file and an
+# upload served by nginx from the volumes), `berth status shop`, how to look
+# around, and removes it with `berth down shop --volumes`. Every step prints
+# the command it runs. Nothing is left behind: the containers, volumes,
+# berthd, the namespace, the cgroups and the temp dir are removed on any
+# exit. Ends with how to run berth for real. On a terminal it waits for Enter
+# before removing the project, so you can look around from another one.
 #
 # Usage: hack/demo.sh [BUILD_DIR]   (BERTH, BERTHD override the binaries)
 set -u
@@ -15,6 +19,10 @@ set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-${BERTH_BUILD_DIR:-$src/build}}
 case $build in /*) ;; *) build=$(pwd)/$build ;; esac
+BERTH_SOURCE_DIR=$src
+# shellcheck source=hack/lib/example.sh
+. "$src/hack/lib/example.sh"
+cache=$(example_cache "$build")
 BERTH=${BERTH:-$build/agent/berth}
 BERTHD=${BERTHD:-$build/agent/berthd}
 
@@ -31,6 +39,9 @@ b() { show "berth $*"; "$BERTH" "$@" || die "failed: berth $*"; }
 for bin in "$BERTH" "$BERTHD"; do
   [ -x "$bin" ] || die "$bin not found: build first (make)"
 done
+for tool in busybox nsenter unshare ip; do
+  command -v "$tool" >/dev/null || die "$tool not found (hack/deps.sh installs it)"
+done
 
 node=berth-demo-node-$$
 cgparent=berth-demo-$$
@@ -41,7 +52,8 @@ daemon_pid=
 
 cleanup() {
   if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-    say "Cleaning up: containers, berthd, the node namespace $node, $T"
+    say "Cleaning up: containers, volumes, berthd, the node namespace $node, $T"
+    "$BERTH" down shop --volumes >/dev/null 2>&1
     for c in $("$BERTH" ps -a -q 2>/dev/null); do "$BERTH" rm -f "$c" >/dev/null 2>&1; done
     kill "$daemon_pid" 2>/dev/null
     i=0
@@ -82,38 +94,63 @@ done
 sed 's/^/    berthd: /' "$T/berthd.log"
 b version
 
-say "Importing the busybox test image (built from Debian's busybox-static by hack/mkimage)"
-show "hack/mkimage $build/test-images"
-archive=$("$src/hack/mkimage" "$build/test-images" | sed -n 2p) || die "mkimage failed"
-b image import "$archive" localhost/busybox:demo
+say "Building the example project's images from the host's Debian packages (cached in $cache)"
+show "hack/mkimage-example $cache"
+started=$(date +%s)
+example_images "$cache" "$T/images" || die "building the example images failed"
+echo "    $(awk '{print $1}' "$T/images" | tr '\n' ' ')ready in $(($(date +%s) - started)) s"
+while read -r name archive _ref; do
+  show "berth image import $archive berth-example-$name:latest"
+done <"$T/images"
+example_import "$T/images" "$BERTH" || die "berth image import failed"
 b image ls
 
-say "A container in the foreground: output, and its exit code comes back"
-show "berth run --rm localhost/busybox:demo sh -c '...; exit 3'"
-"$BERTH" run --rm localhost/busybox:demo sh -c \
-  'echo "hello from $(hostname), pid $$, $(id)"; echo "network: $(ls /sys/class/net | tr "\n" " ")"; exit 3'
-echo "exit code: $?"
+say "Deploying examples/shop: nginx (the public entrance, port 80) in front of main (gunicorn), redis and mysql (MariaDB)"
+show "berth deploy $src/examples/shop"
+"$BERTH" deploy "$src/examples/shop" || die "failed: berth deploy $src/examples/shop"
 
-say "A small web server in the background, limited to 64 MiB and 32 processes"
-b run -d --name web --memory 64m --pids-limit 32 localhost/busybox:demo sh -c \
-  'mkdir -p /www && echo "<h1>hello from berth</h1>" > /www/index.html && echo serving on 8080 && exec httpd -f -v -p 8080 -h /www'
-b ps
-say "It answers (asked from inside its own network namespace: the project network comes with net/)"
+say "It answers through the public port: nginx -> main -> a counter in redis, a row in mysql"
+# Asked from inside the node: the public port is the node's, not the host's
+# (busybox's wget: hack/deps.sh installs busybox-static).
+get() { nsenter --net="/run/netns/$node" busybox wget -q -O - "$@"; }
 i=0
-until "$BERTH" exec web wget -q -O /dev/null http://127.0.0.1:8080/ 2>/dev/null || [ $i -ge 50 ]; do
-  sleep 0.1; i=$((i + 1))
-done
-b exec web wget -q -O - http://127.0.0.1:8080/
-b logs --timestamps web
-b stats --no-stream web
-say "Raising its memory limit while it runs"
-b update --memory 128m web
-b stats --no-stream web
+until get http://127.0.0.1/healthz >/dev/null 2>&1 || [ $i -ge 120 ]; do sleep 0.5; i=$((i + 1)); done
+show "wget -qO- http://127.0.0.1/        (in the node's network namespace, as every request here)"
+get http://127.0.0.1/ || die "no answer through the public port"
+show "wget -qO- http://127.0.0.1/static/style.css     (nginx, from the static volume main wrote)"
+get http://127.0.0.1/static/style.css || die "no /static/style.css"
+echo "hello from the demo, $(date)" >"$T/hello.txt"
+show "wget -qO- --post-file hello.txt 'http://127.0.0.1/upload?name=hello.txt'   (main writes the media volume)"
+get --post-file "$T/hello.txt" 'http://127.0.0.1/upload?name=hello.txt' || die "upload failed"
+show "wget -qO- http://127.0.0.1/media/hello.txt      (nginx, from the media volume)"
+get http://127.0.0.1/media/hello.txt || die "no /media/hello.txt"
+b status shop
 
-say "Stopping and removing it (httpd is PID 1 and has no SIGTERM handler: SIGKILL after 2 s)"
-b stop -t 2 web
-b ps -a
-b rm web
+say "Look around"
+if [ -t 0 ] && [ -t 1 ]; then
+  echo "  The project runs until you press Enter here. From another terminal (the CLI"
+  echo "  talks to this demo's berthd through its socket):"
+else
+  echo "  (On a terminal the demo waits here, so you can.) From another terminal (the"
+  echo "  CLI talks to this demo's berthd through its socket):"
+fi
+cat <<EOF2
+    export BERTH_SOCKET=$BERTH_SOCKET
+    $BERTH logs shop/nginx      # nginx's access log (berth logs shop: every service)
+    $BERTH shell shop/main      # a shell in the main container
+    $BERTH status shop          # state, health, addresses, CPU, memory
+    ip netns exec $node busybox wget -qO- http://127.0.0.1/
+  Removing it: berth down shop --volumes (containers, network, volumes; without
+  --volumes the data stays for the next deploy).
+EOF2
+if [ -t 0 ] && [ -t 1 ]; then
+  printf '%sPress Enter to remove the demo.%s ' "$bold" "$off"
+  read -r _ || true
+fi
+
+say "Removing the project: its containers, network and volumes"
+b down shop --volumes
+b ls
 
 cleanup
 trap - EXIT
@@ -126,6 +163,8 @@ cat <<EOF2
   usermod -aG berth \$USER           # optional: use berth without root
   berth image pull docker.io/library/nginx:latest
   berth run -d --name web nginx     # then: berth ps, logs -f web, shell web, stats, update, rm -f web
+  berth deploy DIR                  # a project: DIR/berth.yaml (examples/shop needs its images:
+                                    # hack/mkimage-example OUT, berth image import, see its README);
+                                    # then berth ls, status NAME, logs NAME/SERVICE, down NAME
   berth-runtime ...                 # the OCI runtime alone: podman --runtime /usr/local/bin/berth-runtime
-Projects (berth.yaml, berth deploy) come with the projects issue.
 EOF2
