@@ -126,7 +126,7 @@ int runCommand(Context& ctx, const Command& command, const std::vector<std::stri
 
 std::string commandHelp(const Command& command) {
   return "Usage:  berth " + command.name + " " + command.args + "\n\n" + command.summary + "\n\n" +
-         flagsHelp(command.flags);
+         (command.details.empty() ? "" : command.details + "\n\n") + flagsHelp(command.flags);
 }
 
 sys::Result<OutputFormat> outputFormat(const ParsedArgs& args) {

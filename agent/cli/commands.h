@@ -26,6 +26,7 @@ struct Command {
   size_t maxArgs = std::numeric_limits<size_t>::max();
   std::function<int(Context&, const ParsedArgs&)> run;
   bool hidden = false;  // aliases (pull, images, rmi) stay out of the help
+  std::string details;  // more paragraphs for `berth CMD --help` only
 };
 
 std::vector<Command> imageCommands();      // image pull|import|ls|inspect|rm|prune

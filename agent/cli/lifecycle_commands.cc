@@ -1,6 +1,7 @@
-// berth start, stop, restart, rm, update: one call per named container; the
-// name is echoed for each success (docker), failures go to stderr and make
-// the exit code 1 without stopping the others.
+// berth start, stop, restart, rm, update: one call per named container
+// (CONTAINER or PROJECT/SERVICE); the name is echoed for each success
+// (docker; update adds whether it took effect live), failures go to stderr
+// and make the exit code 1 without stopping the others.
 #include "agent/cli/commands.h"
 #include "agent/cli/project_ref.h"
 #include "agent/cli/units.h"
@@ -133,20 +134,67 @@ sys::Result<pb::ContainerUpdateRequest> buildUpdateRequest(const ParsedArgs& arg
 
 namespace {
 
+// What an update did, in the user's words: "updated live" when the
+// container runs (cgroup limits change at once, a disk grows online), else
+// when the new limits take effect.
+std::string updatedText(api::Client& client, const std::string& id) {
+  pb::ContainerInspectRequest inspect;
+  inspect.set_id(id);
+  auto info = client.containerInspect(inspect);
+  if (info.ok() && info->summary().state() == pb::STATE_RUNNING) return "updated live";
+  return "updated (not running: the new limits apply when it starts)";
+}
+
+// A disk that cannot grow while mounted here (CONFLICT: berthd lacks
+// CAP_SYS_RESOURCE, or the filesystem refuses an online resize). Nothing
+// was changed by the refused call; the cgroup limits of the same call are
+// applied on their own, then the user is told how to grow the disk: stop,
+// update, start (the writable layer survives, the service is down meanwhile).
+// berth does not do it by itself: that downtime is the user's call.
+int updateWithoutDisk(Context& ctx, api::Client& client, const std::string& name,
+                      pb::ContainerUpdateRequest request, const api::CallError& refused,
+                      const std::string& diskArg) {
+  std::string how = "to grow it, stop it for a moment: berth stop " + name + " && berth update --disk " +
+                    diskArg + " " + name + " && berth start " + name;
+  request.clear_disk_bytes();
+  bool more = request.has_memory_bytes() || request.has_nano_cpus() || request.has_pids_limit() ||
+              request.has_restart();
+  if (more) {
+    auto r = client.containerUpdate(request);
+    if (!r.ok()) return ctx.fail(name + ": " + errorText(r.error()));
+    for (const auto& w : r->warnings()) ctx.warn(w);
+    ctx.out() << name << ": " << updatedText(client, request.id()) << " except the disk\n";
+  }
+  return ctx.fail(name + ": the disk was not grown: " + errorText(refused) + "\n  " + how);
+}
+
 int updateCommand(Context& ctx, const ParsedArgs& args) {
   auto base = buildUpdateRequest(args);
   if (!base) return ctx.usage("update", base.error().what());
-  return forEachName(ctx, args, [&](api::Client& c, const std::string& name, api::CallError& e) {
+  auto client = ctx.client();
+  if (!client.ok()) return ctx.fail(client.error());
+  int code = kExitOk;
+  for (const std::string& name : args.positionals()) {
+    auto target = resolveContainerRef(**client, name);  // PROJECT/SERVICE
+    if (!target.ok()) {
+      code = ctx.fail(target.error());
+      continue;
+    }
     pb::ContainerUpdateRequest request = *base;
-    request.set_id(name);
-    auto r = c.containerUpdate(request);
+    request.set_id(*target);
+    auto r = (*client)->containerUpdate(request);
+    if (!r.ok() && request.has_disk_bytes() && r.error().code == pb::CONFLICT) {
+      code = updateWithoutDisk(ctx, **client, name, request, r.error(), args.value("disk"));
+      continue;
+    }
     if (!r.ok()) {
-      e = r.error();
-      return false;
+      code = ctx.fail(r.error());
+      continue;
     }
     for (const auto& w : r->warnings()) ctx.warn(w);
-    return true;
-  });
+    ctx.out() << name << ": " << updatedText(**client, *target) << "\n";
+  }
+  return code;
 }
 
 }  // namespace
@@ -188,7 +236,7 @@ std::vector<Command> lifecycleCommands() {
        SIZE_MAX,
        removeCommand},
       {"update",
-       "[OPTIONS] CONTAINER [CONTAINER...]",
+       "[OPTIONS] CONTAINER|PROJECT/SERVICE [...]",
        "Change the resources of containers, live",
        {{"memory", 'm', true, "SIZE", "Memory limit (512m, 1g; 0: unlimited)"},
         {"cpus", 0, true, "N", "Number of CPUs (1.5; 0: unlimited)"},
@@ -198,7 +246,16 @@ std::vector<Command> lifecycleCommands() {
        {},
        1,
        SIZE_MAX,
-       updateCommand},
+       updateCommand,
+       false,
+       "Memory, CPUs and the process limit change at once in a running container (\"updated\n"
+       "live\"). A disk grows online when the kernel lets berthd resize it while mounted; when\n"
+       "it cannot, the disk is left as it was (the other limits still apply) and berth prints\n"
+       "the commands that grow it stopped: stop, update --disk, start.\n\n"
+       "A project's service (PROJECT/SERVICE) keeps updated values through `berth deploy` as\n"
+       "long as its definition in the file is unchanged: a deploy neither undoes nor repeats\n"
+       "them. A deploy that changes the service recreates it with the file's resources, so\n"
+       "write lasting values in berth.yaml (resources: memory, cpus, pids, disk)."},
   };
 }
 

@@ -8,19 +8,20 @@
 namespace berth::agent::cli {
 
 void LogPrinter::print(std::ostream& stream, const Pending& line, bool newline) {
+  stream << prefix_;
   if (timestamps_) stream << logs::formatRfc3339Nano(line.timeNs) << ' ';
   stream.write(line.text.data(), static_cast<std::streamsize>(line.text.size()));
   if (newline) stream << '\n';
 }
 
-// Whole lines of one entry: one write without --timestamps; with them, one
-// prefix (the entry's lines share their time) before each line.
+// Whole lines of one entry: one write without --timestamps or a service
+// prefix; else the prefix (the entry's lines share their time) before each line.
 void LogPrinter::printLines(std::ostream& stream, int64_t timeNs, std::string_view lines) {
-  if (!timestamps_) {
+  if (!timestamps_ && prefix_.empty()) {
     stream.write(lines.data(), static_cast<std::streamsize>(lines.size()));
     return;
   }
-  std::string prefix = logs::formatRfc3339Nano(timeNs) + ' ';
+  std::string prefix = prefix_ + (timestamps_ ? logs::formatRfc3339Nano(timeNs) + ' ' : "");
   while (!lines.empty()) {
     size_t end = lines.find('\n') + 1;  // every line here ends with '\n'
     stream.write(prefix.data(), static_cast<std::streamsize>(prefix.size()));

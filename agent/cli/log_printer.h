@@ -8,11 +8,15 @@
 // partial; an older berthd's entry is one line without its '\n'. An entry
 // of stream OUTPUT_UNSPECIFIED is berthd's notice that lines are missing:
 // printed to stderr as "berth: logs: <text>".
+//
+// A prefix ("redis  | ", berth logs PROJECT) goes before every line, before
+// the timestamp, as docker compose logs prints it.
 #pragma once
 
 #include <iosfwd>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "agent/api/status.h"
 
@@ -22,8 +26,8 @@ namespace pb = ::berth::api;
 
 class LogPrinter {
  public:
-  LogPrinter(std::ostream& out, std::ostream& err, bool timestamps)
-      : out_(out), err_(err), timestamps_(timestamps) {}
+  LogPrinter(std::ostream& out, std::ostream& err, bool timestamps, std::string prefix = "")
+      : out_(out), err_(err), timestamps_(timestamps), prefix_(std::move(prefix)) {}
 
   void add(const pb::LogEntry& entry);
   // Prints lines still waiting for their end (the stream ended mid-line).
@@ -41,6 +45,7 @@ class LogPrinter {
   std::ostream& out_;
   std::ostream& err_;
   bool timestamps_;
+  std::string prefix_;
   Pending stdout_;
   Pending stderr_;
 };

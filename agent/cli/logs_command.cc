@@ -1,7 +1,9 @@
-// berth logs.
+// berth logs: CONTAINER, PROJECT/SERVICE (its container), or PROJECT (all
+// its services, prefixed: project_logs.h).
 #include "agent/cli/commands.h"
-#include "agent/cli/project_ref.h"
 #include "agent/cli/log_printer.h"
+#include "agent/cli/project_logs.h"
+#include "agent/cli/project_ref.h"
 #include "agent/cli/units.h"
 
 namespace berth::agent::cli {
@@ -32,6 +34,13 @@ int logsCommand(Context& ctx, const ParsedArgs& args) {
   if (!request) return ctx.usage("logs", request.error().what());
   auto client = ctx.client();
   if (!client.ok()) return ctx.fail(client.error());
+  // A bare name that labels a project's containers is the project; a
+  // container of the very same name is then reached by its id.
+  if (splitProjectRef(request->id()).first.empty()) {
+    auto members = projectContainers(**client, request->id());
+    if (!members.ok()) return ctx.fail(members.error());
+    if (!members->empty()) return printProjectLogs(ctx, *request, *members);
+  }
   auto target = resolveContainerRef(**client, request->id());  // PROJECT/SERVICE
   if (!target.ok()) return ctx.fail(target.error());
   request->set_id(*target);
@@ -55,8 +64,8 @@ int logsCommand(Context& ctx, const ParsedArgs& args) {
 std::vector<Command> logsCommands() {
   return {
       {"logs",
-       "[OPTIONS] CONTAINER",
-       "Fetch the logs of a container",
+       "[OPTIONS] CONTAINER|PROJECT[/SERVICE]",
+       "Fetch the logs of a container, a project's service or a whole project",
        {{"follow", 'f', false, "", "Follow log output"},
         {"tail", 'n', true, "N", "Number of lines to show from the end (default: all)"},
         {"since", 0, true, "TIME",
@@ -66,7 +75,13 @@ std::vector<Command> logsCommands() {
        {},
        1,
        1,
-       logsCommand},
+       logsCommand,
+       false,
+       "berth logs PROJECT shows every service's logs in time order, each line prefixed with\n"
+       "its service (\"redis | \"); --tail N counts per container. With -f it then follows\n"
+       "them all, each line printed as it comes, until interrupted (containers created after\n"
+       "it started, by a deploy, are not followed). A container whose name is also a\n"
+       "project's name is reached by its id."},
   };
 }
 

@@ -66,6 +66,10 @@ sys::Result<pb::ProjectDeployRequest> deployRequestOf(const project::Project& p)
   if (const project::Service* entrance = project::publicEntrance(p); entrance && entrance->port) {
     request.set_entrance(entrance->name);
     request.set_publish_port(p.publishPort.value_or(*entrance->port));
+  } else if (p.publishPort) {
+    // main without a port: berthd takes it from the image and publishes it
+    // here (agent/deploy/deployer.h).
+    request.set_publish_port(*p.publishPort);
   }
   return request;
 }

@@ -1,6 +1,8 @@
 // What a deploy asks of the host, as an interface: the seam between the
 // reconcile logic (deployer.h, unit-tested with a fake) and berthd's
-// container engine and image service (engine_target.h).
+// container engine and image service (engine_target.h). The deployer calls
+// it from one thread per service of a start level at once: implementations
+// must be thread-safe (the engine is; a test fake needs a lock).
 #pragma once
 
 #include <chrono>
@@ -14,13 +16,19 @@ namespace berth::agent::deploy {
 
 namespace pb = ::berth::api;
 
+// What a deploy needs of an image.
+struct ImageFacts {
+  std::string digest;                     // the manifest digest, "sha256:..."
+  std::vector<std::string> exposedPorts;  // its config's ExposedPorts: "80/tcp", "53/udp"
+};
+
 class DeployTarget {
  public:
   virtual ~DeployTarget() = default;
 
-  // The manifest digest ("sha256:...") `reference` names now. Never pulls
-  // what is present (an unchanged redeploy must not touch a registry).
-  virtual api::CallResult<std::string> imageDigest(const std::string& reference) = 0;
+  // The image `reference` names now. Never pulls what is present (an
+  // unchanged redeploy must not touch a registry).
+  virtual api::CallResult<ImageFacts> image(const std::string& reference) = 0;
   // Every container labelled berth.project=<project>, running or not.
   virtual api::CallResult<std::vector<pb::ContainerSummary>> projectContainers(
       const std::string& project) = 0;

@@ -55,6 +55,7 @@ class Run {
 
  private:
   api::CallResult<void> pinImages();
+  api::CallResult<void> publishMain(ServiceRun& run, const std::vector<std::string>& exposed);
   api::CallResult<void> readCurrent();
   api::CallResult<void> removeUnnamed();
   api::CallResult<void> runLevel(const std::vector<std::string>& level);
@@ -76,6 +77,10 @@ class Run {
   std::map<std::string, ServiceRun> runs_;
   std::map<std::string, pb::ContainerSummary> current_;  // by id
   project::Plan plan_;
+  // The public entrance and its host port: the request's, or main's when
+  // its port came from its image (publishMain).
+  std::string entrance_;
+  uint32_t publishPort_ = 0;
 };
 
 void Run::say(const std::string& service, const std::string& message) {
@@ -103,23 +108,45 @@ api::CallError Run::failed(const std::string& service, const std::string& id,
 }
 
 api::CallResult<void> Run::pinImages() {
-  std::map<std::string, std::string> digests;
+  std::map<std::string, ImageFacts> images;
+  entrance_ = request_.entrance();
+  publishPort_ = request_.publish_port();
   for (const pb::ProjectService& service : request_.services()) {
     ServiceRun& run = runs_[service.name()];
     run.service = &service;
     run.spec = service.spec();
     const std::string& ref = run.spec.image();
-    if (!digests.contains(ref)) {
-      auto digest = target_.imageDigest(ref);
-      if (!digest.ok()) {
-        return api::CallError(digest.error().code,
-                              service.name() + ": image " + ref + ": " + digest.error().message);
+    if (!images.contains(ref)) {
+      auto image = target_.image(ref);
+      if (!image.ok()) {
+        return api::CallError(image.error().code,
+                              service.name() + ": image " + ref + ": " + image.error().message);
       }
-      digests[ref] = *digest;
+      images[ref] = *image;
     }
-    (*run.spec.mutable_labels())[project::kImageDigestLabel] = digests[ref];
+    (*run.spec.mutable_labels())[project::kImageDigestLabel] = images[ref].digest;
+    if (service.main() && service.port() == 0 && request_.entrance().empty()) {
+      if (auto published = publishMain(run, images[ref].exposedPorts); !published.ok()) return published;
+    }
     project::stampSpecHash(run.spec);
   }
+  return {};
+}
+
+api::CallResult<void> Run::publishMain(ServiceRun& run, const std::vector<std::string>& exposed) {
+  std::optional<uint16_t> port = lowestTcpPort(exposed);
+  if (!port) {
+    std::string file = request_.source().empty() ? "the project file" : request_.source();
+    return api::CallError(pb::INVALID_ARGUMENT,
+                          file + ": main: no port: the file gives none and its image " + run.spec.image() +
+                              " exposes no TCP port (ExposedPorts); add `port: N` under main");
+  }
+  uint32_t host = publishPort_ != 0 ? publishPort_ : *port;
+  run.spec.add_publish(std::to_string(host) + ":" + std::to_string(*port));
+  entrance_ = run.service->name();
+  publishPort_ = host;
+  say(run.service->name(), "port " + std::to_string(*port) + " (from the image), published on " +
+                               std::to_string(host));
   return {};
 }
 
@@ -298,8 +325,8 @@ api::CallResult<pb::ProjectDeployReply> Run::execute() {
                             "deploy of " + request_.name() + " failed: " + done.error().message);
     }
   }
-  if (!request_.entrance().empty() && request_.publish_port() != 0) {
-    reply_.set_public_address("0.0.0.0:" + std::to_string(request_.publish_port()));
+  if (!entrance_.empty() && publishPort_ != 0) {
+    reply_.set_public_address("0.0.0.0:" + std::to_string(publishPort_));
   }
   reply_.set_elapsed_ms(static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(target_.now() - start).count()));
@@ -353,6 +380,23 @@ api::CallResult<void> validateRequest(const pb::ProjectDeployRequest& request) {
     }
   }
   return {};
+}
+
+std::optional<uint16_t> lowestTcpPort(const std::vector<std::string>& exposedPorts) {
+  std::optional<uint16_t> lowest;
+  for (const std::string& text : exposedPorts) {
+    size_t slash = text.find('/');
+    if (slash != std::string::npos && text.substr(slash + 1) != "tcp") continue;
+    std::string number = text.substr(0, slash);
+    if (number.empty() || number.size() > 5 ||
+        number.find_first_not_of("0123456789") != std::string::npos) {
+      continue;  // a range ("8000-8010/tcp") or garbage: nothing to publish
+    }
+    unsigned long value = std::stoul(number);
+    if (value == 0 || value > 65535) continue;
+    if (!lowest || value < *lowest) lowest = static_cast<uint16_t>(value);
+  }
+  return lowest;
 }
 
 std::string replacementName(const std::string& canonical, const std::string& oldName,

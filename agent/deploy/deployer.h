@@ -9,6 +9,13 @@
 //   condition, then create / recreate / start the service and wait until it
 //   is up.
 //
+// main's port: when the file gives none (port 0 in the request), the
+// lowest TCP port its image exposes. When no other service is the public
+// entrance, main is: it is published (the request's publish_port, else that
+// port) before the spec hash is stamped, so an unchanged image keeps the
+// container; an image exposing no TCP port is then an error naming the file
+// and main, before anything changes.
+//
 // "Up": running for a short settle time (so a process that dies at once is
 // caught), healthy when the container has a health check, or exited 0 (a
 // one-shot). A failure names the service, why, and its last log lines; the
@@ -28,7 +35,9 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/deploy/deploy_target.h"
 #include "agent/project/model.h"
@@ -58,6 +67,10 @@ api::CallResult<pb::ProjectDeployReply> runDeploy(DeployTarget& target,
                                                   const pb::ProjectDeployRequest& request,
                                                   const ProgressFn& progress,
                                                   const DeployOptions& options = {});
+
+// The lowest TCP port of an image's ExposedPorts ("8080/tcp", "5000" — no
+// protocol means tcp); nullopt when it exposes none.
+std::optional<uint16_t> lowestTcpPort(const std::vector<std::string>& exposedPorts);
 
 // The name of a recreated service's new container, given its old one's.
 std::string replacementName(const std::string& canonical, const std::string& oldName,

@@ -9,10 +9,11 @@
 
 namespace berth::agent::deploy {
 
-api::CallResult<std::string> EngineTarget::imageDigest(const std::string& reference) {
+api::CallResult<ImageFacts> EngineTarget::image(const std::string& reference) {
   auto image = images_.resolve(reference);
   if (!image.ok()) return std::move(image).error();
-  return image->manifestDigest.empty() ? image->imageId : image->manifestDigest;
+  return ImageFacts{image->manifestDigest.empty() ? image->imageId : image->manifestDigest,
+                    image->config.config.exposedPorts};
 }
 
 api::CallResult<std::vector<pb::ContainerSummary>> EngineTarget::projectContainers(

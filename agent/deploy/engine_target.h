@@ -15,7 +15,7 @@ class EngineTarget final : public DeployTarget {
   EngineTarget(images::ImageService& images, engine::ContainerEngine& engine)
       : images_(images), engine_(engine) {}
 
-  api::CallResult<std::string> imageDigest(const std::string& reference) override;
+  api::CallResult<ImageFacts> image(const std::string& reference) override;
   api::CallResult<std::vector<pb::ContainerSummary>> projectContainers(
       const std::string& project) override;
   api::CallResult<void> ensureVolume(const pb::ProjectVolume& volume) override;

@@ -179,7 +179,11 @@ sys::Result<void> ContainerEngine::recoverNetworks() {
   std::lock_guard lock(mu_);
   for (const auto& [id, entry] : table_) {
     const ContainerRecord& r = entry->record;
-    if (r.state != RecordState::kRunning) continue;
+    // A live shim is what counts, not the record: berthd may have died
+    // after the shim started but before the record said "running" (the
+    // container is adopted later in recover()); its attachment must not be
+    // taken for a stopped container's and unplugged.
+    if (r.state == RecordState::kRemoving || r.state == RecordState::kCreating) continue;
     if (!openLiveShim(options_.paths.containerDir(id), id).pidfd) continue;
     auto request = attachRequestFor(r);
     if (request && !request->network.empty()) running.push_back(std::move(*request));

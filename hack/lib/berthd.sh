@@ -215,7 +215,7 @@ berthd_cleanup() {
   fi
   # We are PID 1 of the sandbox's PID namespace: kill(-1) reaches every other
   # process in it (shims and containers that rm -f missed) and nothing else.
-  kill -s KILL -1 2>/dev/null
+  kill -KILL -1 2>/dev/null  # dash: -s KILL -1 is parsed as an option
   sleep 0.2
   # Deepest first: container rootfs overlays, then whatever sits above them.
   awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r _m; do

@@ -16,6 +16,14 @@
 #   - a malformed file changes nothing and prints FILE:LINE:COL (exit 125)
 #   - a killed main process is restarted and the project answers again
 #   - down keeps the volume (a new deploy sees the seed); down --volumes removes it
+#   - logs PROJECT: every service, prefixed "service | ", in time order; -f
+#     follows them all (a line written later shows up prefixed)
+#   - status: per container state, health, restarts, address, CPU, memory,
+#     uptime, and the public address
+#   - update PROJECT/SERVICE --memory says "updated live"; an unchanged
+#     redeploy keeps the updated value; --disk grows live or says how to
+#   - main without port: the image's lowest exposed TCP port is published
+#     (answers on publish:); an image exposing none fails naming main
 # Exit 0 = pass, 1 = fail, 77 = skipped (not root).
 # shellcheck disable=SC2016 # $VARS in single quotes are for the shell in the container
 set -u
@@ -96,6 +104,88 @@ deploy() {
   berth_cli deploy "$@" >"$T/deploy.out" 2>"$T/deploy.err"
 }
 
+# check_status: every column of berth status filled for the running services.
+check_status() {
+  head -1 "$T/status.out" | grep -q 'SERVICE .*STATE .*HEALTH .*RESTARTS .*ADDRESS .*CPU .*MEMORY .*UPTIME' \
+    || e2e_fail "status header: $(cat "$T/status.out")"
+  # db: running, no check (-), 0 restarts, an address, CPU %, memory, uptime.
+  grep -Eq '^db +e2eshop-db +running +- +0 +[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+ +[0-9.]+% +[0-9.]+ ?[KMG]?i?B +[0-9A-Za-z]' "$T/status.out" \
+    || e2e_fail "status: db's row incomplete: $(cat "$T/status.out")"
+  e2e_log "ok: status shows state, health, restarts, address, CPU, memory, uptime, public address"
+}
+
+# check_project_logs: logs PROJECT merges every service with its prefix; -f
+# follows them and shows a line written afterwards.
+check_project_logs() {
+  berth_cli logs e2eshop >"$T/plogs.out" 2>"$T/plogs.err" || e2e_fail "logs e2eshop: $(cat "$T/plogs.err")"
+  grep -Eq "^init +\| $seed\$" "$T/plogs.out" || e2e_fail "logs e2eshop: no prefixed init line: $(cat "$T/plogs.out")"
+  if grep -qv ' | ' "$T/plogs.out"; then e2e_fail "logs e2eshop: a line without prefix: $(cat "$T/plogs.out")"; fi
+  berth_cli logs -f e2eshop >"$T/follow.out" 2>"$T/follow.err" &
+  fpid=$!
+  sleep 0.5
+  berth_cli exec e2eshop/db sh -c 'echo late-line-from-db >/proc/1/fd/1' >/dev/null 2>&1 \
+    || e2e_fail "could not write to db's stdout"
+  i=0
+  while [ $i -lt 30 ] && ! grep -q late-line "$T/follow.out"; do sleep 0.1; i=$((i + 1)); done
+  kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
+  grep -Eq "^init +\| $seed\$" "$T/follow.out" || e2e_fail "logs -f: no history: $(cat "$T/follow.out" "$T/follow.err")"
+  grep -Eq '^db +\| late-line-from-db$' "$T/follow.out" || e2e_fail "logs -f: the later db line: $(cat "$T/follow.out" "$T/follow.err")"
+  e2e_log "ok: logs PROJECT prefixed and merged; -f follows every service"
+}
+
+# check_update_survives_redeploy: a live update, then an unchanged deploy
+# keeps both the container and the new limit.
+check_update_survives_redeploy() {
+  out=$(berth_cli update --memory 96m e2eshop/db 2>&1) || e2e_fail "update e2eshop/db: $out"
+  e2e_expect "update says live" "e2eshop/db: updated live" "$out"
+  before=$(snapshot)
+  deploy "$P" || e2e_fail "redeploy after update: $(cat "$T/deploy.err")"
+  grep -q "up to date" "$T/deploy.out" || e2e_fail "redeploy after update: $(cat "$T/deploy.out")"
+  e2e_expect "redeploy after update: containers" "$before" "$(snapshot)"
+  e2e_expect "redeploy after update: db's memory" 100663296 "$(berth_inspect e2eshop-db memory_bytes)"
+  e2e_log "ok: update PROJECT/SERVICE is live; an unchanged redeploy keeps it"
+}
+
+# check_port_from_image: main without port: gets the image's lowest exposed
+# TCP port, published on publish:; with a disk, --disk grows it live or says
+# how; an image exposing nothing fails naming main and creates nothing.
+check_port_from_image() {
+  berth_test_image "$T/exposed-image" exposed --config '{"ExposedPorts": {"9999/tcp": {}, "9090/tcp": {}, "53/udp": {}}}'
+  (cd "$T/exposed-image" && tar -cf "$T/exposed.tar" .) || e2e_fail "tar the image"
+  berth_cli image import "$T/exposed.tar" localhost/exposed:e2e >"$T/import.out" 2>&1 \
+    || e2e_fail "import: $(cat "$T/import.out")"
+  mkdir -p "$T/port"
+  cat >"$T/port/berth.yaml" <<EOT
+name: e2eport
+main:
+  image: localhost/exposed:e2e
+  command: [sh, -c, "mkdir -p /www && echo port-ok >/www/index.html && exec httpd -f -p 9090 -h /www"]
+  resources: {disk: 32m}
+  stop_grace_period: 1s
+publish: $PORT
+EOT
+  deploy "$T/port" || e2e_fail "deploy of main without port: $(cat "$T/deploy.err") $(cat "$T/deploy.out")"
+  grep -q "port 9090 (from the image)" "$T/deploy.out" || e2e_fail "deploy does not say the port: $(cat "$T/deploy.out")"
+  e2e_expect "main's port from the image: page" port-ok "$(fetch)"
+  berth_cli status e2eport 2>&1 | grep -q "public address: 0.0.0.0:$PORT" || e2e_fail "status e2eport: $(berth_cli status e2eport 2>&1)"
+  if out=$(berth_cli update --disk 64m e2eport/main 2>&1); then
+    e2e_expect "disk update" "e2eport/main: updated live" "$out"
+    e2e_expect "disk after a live grow" 67108864 "$(berth_inspect e2eport-main disk.limit)"
+  else
+    { echo "$out" | grep -q "e2eport/main: the disk was not grown: " &&
+      echo "$out" | grep -q "berth stop e2eport/main && berth update --disk 64m e2eport/main && berth start e2eport/main"; } \
+      || e2e_fail "refused disk grow does not say how: $out"
+  fi
+  e2e_log "ok: main's port from the image published on $PORT; update --disk: $(echo "$out" | tail -1)"
+  berth_cli down e2eport >/dev/null 2>&1 || e2e_fail "down e2eport"
+  mkdir -p "$T/noport"
+  printf 'name: e2enoport\nmain:\n  image: %s\n  command: [sleep, "100"]\n' "$BERTH_IMAGE" >"$T/noport/berth.yaml"
+  if deploy "$T/noport"; then e2e_fail "main without any port deployed"; fi
+  grep -q "noport/berth.yaml: main: no port" "$T/deploy.err" || e2e_fail "no-port error: $(cat "$T/deploy.err")"
+  berth_cli ls 2>&1 | grep -q e2enoport && e2e_fail "a failed no-port deploy left containers"
+  e2e_log "ok: main without a port anywhere: $(head -1 "$T/deploy.err")"
+}
+
 body() {
   berthd_up
   P=$T/proj
@@ -120,6 +210,8 @@ body() {
   grep -q "^e2eshop .*3/4 running .*0.0.0.0:$PORT" "$T/ls.out" || e2e_fail "ls: $(cat "$T/ls.out")"
   berth_cli exec e2eshop/main nslookup worker >"$T/ns.out" 2>&1 || e2e_fail "main cannot resolve worker: $(cat "$T/ns.out")"
   e2e_log "ok: deploy answers on $PORT, init ran first, status/ls/PROJECT/SERVICE work"
+  check_status
+  check_project_logs
 
   # ------------------------------------------------------- unchanged redeploy
   before=$(snapshot)
@@ -130,6 +222,7 @@ body() {
   grep -q "up to date" "$T/deploy.out" || e2e_fail "unchanged redeploy says: $(cat "$T/deploy.out")"
   [ "$ms" -lt 1000 ] || e2e_fail "unchanged redeploy took $ms ms"
   e2e_log "ok: unchanged redeploy in $ms ms (CLI wall time; $(grep -o '[0-9]* ms' "$T/deploy.out") in berthd)"
+  check_update_survives_redeploy
 
   # ------------------------------------------------------- one env changed
   write_project "$P" two "$MAIN_OK"
@@ -203,6 +296,7 @@ body() {
   if berth_cli volume inspect e2eshop_data >/dev/null 2>&1; then e2e_fail "down --volumes left the volume"; fi
   e2e_expect "after down --volumes: containers" "" "$(snapshot)"
   e2e_log "ok: down keeps the volume, down --volumes removes it"
+  check_port_from_image
 }
 
 berthd_main deploy body "$@"

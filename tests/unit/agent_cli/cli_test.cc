@@ -264,7 +264,7 @@ TEST_F(CliTest, StartAttachedRunsTheSession) {
 TEST_F(CliTest, UpdateSendsOnlyWhatWasGiven) {
   CliRun r = berth({"update", "--memory", "1g", "--cpus", "1.5", "web"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out, "web\n");
+  EXPECT_EQ(r.out, "web: updated (not running: the new limits apply when it starts)\n");
   std::lock_guard lock(handler_.mutex);
   EXPECT_EQ(handler_.lastUpdate.id(), "web");
   EXPECT_EQ(handler_.lastUpdate.memory_bytes(), 1LL << 30);

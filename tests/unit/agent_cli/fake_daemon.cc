@@ -148,6 +148,18 @@ CallResult<pb::ContainerRemoveReply> FakeHandler::containerRemove(
 CallResult<pb::ContainerListReply> FakeHandler::containerList(
     const pb::ContainerListRequest& request) {
   pb::ContainerListReply reply;
+  if (!request.label_filter().empty()) {
+    std::lock_guard lock(mutex);
+    for (const pb::ContainerSummary& c : projectContainers) {
+      bool match = true;
+      for (const auto& [key, value] : request.label_filter()) {
+        auto it = c.labels().find(key);
+        match = match && it != c.labels().end() && it->second == value;
+      }
+      if (match) *reply.add_containers() = c;
+    }
+    return reply;
+  }
   auto* web = reply.add_containers();
   web->set_id(kId);
   web->set_name("web");
@@ -179,7 +191,10 @@ CallResult<pb::ContainerInfo> FakeHandler::containerInspect(
   pb::ContainerInfo info;
   info.mutable_summary()->set_id(kId);
   info.mutable_summary()->set_name(request.id());
-  info.mutable_summary()->set_state(pb::STATE_CREATED);
+  {
+    std::lock_guard lock(mutex);
+    info.mutable_summary()->set_state(inspectState);
+  }
   info.mutable_spec()->set_image("debian:12");
   info.add_effective_args("sh");
   info.set_effective_workdir("/");
@@ -191,15 +206,31 @@ CallResult<pb::ContainerUpdateReply> FakeHandler::containerUpdate(
   record("containerUpdate " + request.id());
   std::lock_guard lock(mutex);
   lastUpdate = request;
+  updates.push_back(request);
+  if (diskUpdateError && request.has_disk_bytes()) return *diskUpdateError;
   return pb::ContainerUpdateReply();
 }
 
 CallResult<pb::StreamEnd> FakeHandler::logs(const pb::LogsRequest& request,
                                             api::StreamWriter<pb::LogEntry>& entries) {
   if (request.id() == "missing") return noSuch(request.id());
+  std::vector<pb::LogEntry> canned;
   {
     std::lock_guard lock(mutex);
     lastLogs = request;
+    auto it = logsById.find(request.id());
+    if (it != logsById.end()) {
+      logRequests.push_back(request);
+      canned = it->second;
+    }
+  }
+  if (!canned.empty()) {
+    for (const pb::LogEntry& e : canned) {
+      bool inRange = e.timestamp_ns() >= request.since_ns() &&
+                     (request.until_ns() == 0 || e.timestamp_ns() <= request.until_ns());
+      if (inRange) entries.send(e);
+    }
+    return pb::StreamEnd();
   }
   auto entry = [&](int64_t t, pb::OutputStream s, const std::string& data, bool partial) {
     pb::LogEntry e;

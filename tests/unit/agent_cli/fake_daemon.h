@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -37,6 +38,14 @@ class FakeHandler : public api::Handler {
   pb::ShellStart lastShell;
   pb::AttachStart lastAttach;
   pb::ContainerStopRequest lastStop;
+  // A project's containers: listed only by a label filter they match (web
+  // and old, unlabelled, only without one); their logs from logsById.
+  std::vector<pb::ContainerSummary> projectContainers;
+  std::map<std::string, std::vector<pb::LogEntry>> logsById;
+  std::vector<pb::LogsRequest> logRequests;  // every logs call of those ids
+  pb::ContainerState inspectState = pb::STATE_CREATED;
+  std::optional<CallError> diskUpdateError;  // an update with disk_bytes fails so
+  std::vector<pb::ContainerUpdateRequest> updates;
   std::string stdinReceived;
   bool sawCloseStdin = false;
   int exitCode = 0;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <mutex>
 
 #include "agent/project/container_spec_of.h"
 
@@ -23,13 +24,16 @@ struct FakeContainer {
 };
 
 // Containers in a map; a service's behaviour at start comes from its spec's
-// env: EXIT=N exits at once with N, HEALTH=x sets its health.
+// env: EXIT=N exits at once with N, HEALTH=x sets its health. Locked: the
+// deployer calls its target from one thread per service of a level.
 class FakeTarget final : public DeployTarget {
  public:
-  api::CallResult<std::string> imageDigest(const std::string& ref) override {
-    return "sha256:digest-of-" + ref;
+  api::CallResult<ImageFacts> image(const std::string& ref) override {
+    std::lock_guard lock(mu);
+    return ImageFacts{"sha256:digest-of-" + ref, exposed[ref]};
   }
   api::CallResult<std::vector<pb::ContainerSummary>> projectContainers(const std::string& p) override {
+    std::lock_guard lock(mu);
     std::vector<pb::ContainerSummary> out;
     for (const auto& [id, c] : containers) {
       if (c.spec.labels().at(project::kProjectLabel) == p) out.push_back(summary(id));
@@ -37,10 +41,12 @@ class FakeTarget final : public DeployTarget {
     return out;
   }
   api::CallResult<void> ensureVolume(const pb::ProjectVolume& v) override {
+    std::lock_guard lock(mu);
     volumes.insert(v.name());
     return {};
   }
   api::CallResult<std::string> create(const pb::ContainerSpec& spec) override {
+    std::lock_guard lock(mu);
     for (const auto& [id, c] : containers) {
       if (c.spec.name() == spec.name()) return api::CallError(pb::ALREADY_EXISTS, "name in use");
     }
@@ -50,6 +56,7 @@ class FakeTarget final : public DeployTarget {
     return id;
   }
   api::CallResult<void> start(const std::string& id) override {
+    std::lock_guard lock(mu);
     FakeContainer& c = containers.at(id);
     calls.push_back("start " + c.spec.labels().at(project::kServiceLabel));
     c.state = pb::STATE_RUNNING;
@@ -63,17 +70,20 @@ class FakeTarget final : public DeployTarget {
     return {};
   }
   api::CallResult<void> stop(const std::string& id) override {
+    std::lock_guard lock(mu);
     calls.push_back("stop " + containers.at(id).spec.labels().at(project::kServiceLabel));
     containers.at(id).state = pb::STATE_EXITED;
     containers.at(id).exitCode = 143;
     return {};
   }
   api::CallResult<void> remove(const std::string& id) override {
+    std::lock_guard lock(mu);
     calls.push_back("remove " + containers.at(id).spec.labels().at(project::kServiceLabel));
     containers.erase(id);
     return {};
   }
   api::CallResult<pb::ContainerInfo> inspect(const std::string& id) override {
+    std::lock_guard lock(mu);
     if (!containers.contains(id)) return api::CallError(pb::NOT_FOUND, "no such container");
     pb::ContainerInfo info;
     *info.mutable_summary() = summary(id);
@@ -81,8 +91,14 @@ class FakeTarget final : public DeployTarget {
     return info;
   }
   std::vector<std::string> lastLogLines(const std::string&, size_t) override { return {"log line 1", "boom"}; }
-  void sleepFor(std::chrono::milliseconds d) override { clock += d; }
-  std::chrono::steady_clock::time_point now() override { return clock; }
+  void sleepFor(std::chrono::milliseconds d) override {
+    std::lock_guard lock(mu);
+    clock += d;
+  }
+  std::chrono::steady_clock::time_point now() override {
+    std::lock_guard lock(mu);
+    return clock;
+  }
 
   pb::ContainerSummary summary(const std::string& id) const {
     const FakeContainer& c = containers.at(id);
@@ -102,10 +118,12 @@ class FakeTarget final : public DeployTarget {
   }
 
   std::map<std::string, FakeContainer> containers;
+  std::map<std::string, std::vector<std::string>> exposed;  // by image reference
   std::set<std::string> volumes;
   std::vector<std::string> calls;
   int next = 0;
   std::chrono::steady_clock::time_point clock{};
+  std::mutex mu;
 };
 
 pb::ProjectService* addService(pb::ProjectDeployRequest& r, const std::string& name,
@@ -134,6 +152,7 @@ pb::ProjectDeployRequest shop(std::vector<std::string> mainEnv = {}) {
   r.set_name("shop");
   pb::ProjectService* main = addService(r, "main", std::move(mainEnv));
   main->set_main(true);
+  main->set_port(5000);  // given: no publish here (the client adds it to the spec)
   addService(r, "init", {"EXIT=0"});
   addService(r, "db");
   dependsOn(main, "init", pb::DEPEND_COMPLETED_SUCCESSFULLY);
@@ -263,6 +282,67 @@ TEST(Deployer, RejectsBadRequestsBeforeTouchingAnything) {
   EXPECT_THAT(reply.error().message, HasSubstr("nope"));
   EXPECT_TRUE(t.calls.empty());
   EXPECT_TRUE(t.volumes.empty());
+}
+
+// shop() with main's port left to its image.
+pb::ProjectDeployRequest shopWithoutMainPort(uint32_t publish = 0) {
+  pb::ProjectDeployRequest r = shop();
+  r.mutable_services(0)->set_port(0);
+  r.set_source("proj/berth.yaml");
+  r.set_publish_port(publish);
+  return r;
+}
+
+TEST(Deployer, MainPortComesFromTheImageAndIsPublished) {
+  FakeTarget t;
+  t.exposed["busybox"] = {"9000/tcp", "53/udp", "8080"};
+  auto reply = runDeploy(t, shopWithoutMainPort(), nullptr, fast());
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  const pb::ContainerSpec& main = t.containers.at(t.idOf("main")).spec;
+  ASSERT_EQ(main.publish_size(), 1);
+  EXPECT_EQ(main.publish(0), "8080:8080");
+  EXPECT_EQ(t.containers.at(t.idOf("db")).spec.publish_size(), 0);
+  EXPECT_EQ(reply->public_address(), "0.0.0.0:8080");
+  // Part of the hash: the same image again changes nothing.
+  t.calls.clear();
+  reply = runDeploy(t, shopWithoutMainPort(), nullptr, fast());
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_TRUE(t.calls.empty());
+  EXPECT_EQ(reply->public_address(), "0.0.0.0:8080");
+  // publish: in the file gives the host side.
+  reply = runDeploy(t, shopWithoutMainPort(18081), nullptr, fast());
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_EQ(t.containers.at(t.idOf("main")).spec.publish(0), "18081:8080");
+  EXPECT_EQ(reply->public_address(), "0.0.0.0:18081");
+}
+
+TEST(Deployer, MainWithoutAnyPortIsAnErrorNamingTheFile) {
+  FakeTarget t;
+  t.exposed["busybox"] = {"53/udp"};
+  auto reply = runDeploy(t, shopWithoutMainPort(), nullptr, fast());
+  ASSERT_FALSE(reply.ok());
+  EXPECT_THAT(reply.error().message, HasSubstr("proj/berth.yaml: main: no port"));
+  EXPECT_THAT(reply.error().message, HasSubstr("port: N"));
+  EXPECT_TRUE(t.calls.empty());
+  EXPECT_TRUE(t.volumes.empty());
+}
+
+TEST(Deployer, MainNeedsNoPortWhenAnotherServiceIsTheEntrance) {
+  FakeTarget t;
+  pb::ProjectDeployRequest r = shopWithoutMainPort();
+  r.set_entrance("db");
+  r.set_publish_port(80);
+  auto reply = runDeploy(t, r, nullptr, fast());
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_EQ(t.containers.at(t.idOf("main")).spec.publish_size(), 0);
+  EXPECT_EQ(reply->public_address(), "0.0.0.0:80");
+}
+
+TEST(LowestTcpPort, SkipsUdpRangesAndGarbage) {
+  EXPECT_EQ(lowestTcpPort({"5000/tcp", "80/udp", "443", "8000-8010/tcp", "x/tcp", "0", "70000"}),
+            std::optional<uint16_t>(443));
+  EXPECT_EQ(lowestTcpPort({"53/udp"}), std::nullopt);
+  EXPECT_EQ(lowestTcpPort({}), std::nullopt);
 }
 
 TEST(ReplacementName, Alternates) {
