@@ -150,7 +150,26 @@ std::string updatedText(api::Client& client, const std::string& id) {
 // was changed by the refused call; the cgroup limits of the same call are
 // applied on their own, then the user is told how to grow the disk: stop,
 // update, start (the writable layer survives, the service is down meanwhile).
-// berth does not do it by itself: that downtime is the user's call.
+// For a plain container berth does not do it by itself: that downtime is the
+// user's call. A project's service (PROJECT/SERVICE) is the platform's to
+// keep right, as the issue asks of `berth update`: it is restarted with the
+// bigger disk, and berth says so.
+int restartWithDisk(Context& ctx, api::Client& client, const std::string& name,
+                    pb::ContainerUpdateRequest request) {
+  pb::ContainerStopRequest stop;
+  stop.set_id(request.id());
+  if (auto r = client.containerStop(stop); !r.ok()) return ctx.fail(name + ": stop: " + errorText(r.error()));
+  auto updated = client.containerUpdate(request);
+  pb::ContainerStartRequest start;
+  start.set_id(request.id());
+  auto started = client.containerStart(start);
+  if (!updated.ok()) return ctx.fail(name + ": " + errorText(updated.error()));
+  if (!started.ok()) return ctx.fail(name + ": start: " + errorText(started.error()));
+  for (const auto& w : updated->warnings()) ctx.warn(w);
+  ctx.out() << name << ": updated; restarted to grow its disk (it cannot grow while mounted here)\n";
+  return kExitOk;
+}
+
 int updateWithoutDisk(Context& ctx, api::Client& client, const std::string& name,
                       pb::ContainerUpdateRequest request, const api::CallError& refused,
                       const std::string& diskArg) {
@@ -184,7 +203,10 @@ int updateCommand(Context& ctx, const ParsedArgs& args) {
     request.set_id(*target);
     auto r = (*client)->containerUpdate(request);
     if (!r.ok() && request.has_disk_bytes() && r.error().code == pb::CONFLICT) {
-      code = updateWithoutDisk(ctx, **client, name, request, r.error(), args.value("disk"));
+      bool service = name.find('/') != std::string::npos;
+      int done = service ? restartWithDisk(ctx, **client, name, request)
+                         : updateWithoutDisk(ctx, **client, name, request, r.error(), args.value("disk"));
+      if (done != kExitOk) code = done;
       continue;
     }
     if (!r.ok()) {

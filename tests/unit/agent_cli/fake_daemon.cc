@@ -126,6 +126,8 @@ CallResult<pb::ContainerStartReply> FakeHandler::containerStart(
     const pb::ContainerStartRequest& request) {
   record("containerStart " + request.id());
   if (request.id() == "missing") return noSuch(request.id());
+  std::lock_guard lock(mutex);
+  stopped.erase(request.id());
   return pb::ContainerStartReply();
 }
 
@@ -135,6 +137,7 @@ CallResult<pb::ContainerStopReply> FakeHandler::containerStop(
   if (request.id() == "missing") return noSuch(request.id());
   std::lock_guard lock(mutex);
   lastStop = request;
+  stopped.insert(request.id());
   return pb::ContainerStopReply();
 }
 
@@ -207,7 +210,10 @@ CallResult<pb::ContainerUpdateReply> FakeHandler::containerUpdate(
   std::lock_guard lock(mutex);
   lastUpdate = request;
   updates.push_back(request);
-  if (diskUpdateError && request.has_disk_bytes()) return *diskUpdateError;
+  // Like berthd here: a disk grows only while its container is stopped.
+  if (diskUpdateError && request.has_disk_bytes() && !stopped.contains(request.id())) {
+    return *diskUpdateError;
+  }
   return pb::ContainerUpdateReply();
 }
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -44,6 +45,7 @@ class FakeHandler : public api::Handler {
   std::map<std::string, std::vector<pb::LogEntry>> logsById;
   std::vector<pb::LogsRequest> logRequests;  // every logs call of those ids
   pb::ContainerState inspectState = pb::STATE_CREATED;
+  std::set<std::string> stopped;  // ids stopped (and not started since)
   std::optional<CallError> diskUpdateError;  // an update with disk_bytes fails so
   std::vector<pb::ContainerUpdateRequest> updates;
   std::string stdinReceived;

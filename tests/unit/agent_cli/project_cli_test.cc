@@ -121,20 +121,34 @@ TEST_F(ProjectCliTest, UpdateSaysItWasLive) {
 }
 
 TEST_F(ProjectCliTest, DiskThatCannotGrowLiveIsExplainedAndTheRestApplied) {
+  // A plain container: the downtime of a stop is the user's call.
   handler_.inspectState = pb::STATE_RUNNING;
   handler_.diskUpdateError = CallError(pb::CONFLICT, "container shop-redis is running and its disk cannot grow while mounted here");
-  CliRun r = berth({"update", "--memory", "512m", "--disk", "2g", "shop/redis"});
+  CliRun r = berth({"update", "--memory", "512m", "--disk", "2g", "shop-redis"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(r.out, "shop/redis: updated live except the disk\n");
-  EXPECT_NE(r.err.find("shop/redis: the disk was not grown: container shop-redis is running"), std::string::npos)
+  EXPECT_EQ(r.out, "shop-redis: updated live except the disk\n");
+  EXPECT_NE(r.err.find("shop-redis: the disk was not grown: container shop-redis is running"), std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("berth stop shop/redis && berth update --disk 2g shop/redis && berth start shop/redis"),
+  EXPECT_NE(r.err.find("berth stop shop-redis && berth update --disk 2g shop-redis && berth start shop-redis"),
             std::string::npos)
       << r.err;
   std::lock_guard lock(handler_.mutex);
   ASSERT_EQ(handler_.updates.size(), 2u);
   EXPECT_FALSE(handler_.updates[1].has_disk_bytes());
   EXPECT_EQ(handler_.updates[1].memory_bytes(), 512 << 20);
+}
+
+TEST_F(ProjectCliTest, ServiceDiskThatCannotGrowLiveIsGrownByARestart) {
+  handler_.inspectState = pb::STATE_RUNNING;
+  handler_.diskUpdateError = CallError(pb::CONFLICT, "container shop-redis is running and its disk cannot grow while mounted here");
+  CliRun r = berth({"update", "--disk", "2g", "shop/redis"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "shop/redis: updated; restarted to grow its disk (it cannot grow while mounted here)\n");
+  std::lock_guard lock(handler_.mutex);
+  ASSERT_EQ(handler_.updates.size(), 2u);
+  EXPECT_EQ(handler_.updates[1].disk_bytes(), 2ull << 30);
+  EXPECT_FALSE(handler_.stopped.contains("id-redis"));  // started again
+  EXPECT_EQ(handler_.lastStop.id(), "id-redis");
 }
 
 TEST_F(ProjectCliTest, UpdateHelpSaysWhatADeployDoesWithIt) {
