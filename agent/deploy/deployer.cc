@@ -208,7 +208,7 @@ api::CallResult<void> Run::createNew(ServiceRun& run) {
   if (!id.ok()) return failed(name, "", id.error());
   run.id = *id;
   auto up = target_.start(run.id);
-  if (up.ok()) up = waitUp(target_, run.id, options_);
+  if (up.ok()) up = waitUp(target_, run.id, options_, /*awaitHealth=*/false);
   if (!up.ok()) {
     // Kept, stopped, for `berth logs`; the next deploy starts it again.
     api::CallError error = failed(name, run.id, up.error());
@@ -236,7 +236,7 @@ api::CallResult<void> Run::recreate(ServiceRun& run) {
     }
   }
   auto up = target_.start(*id);
-  if (up.ok()) up = waitUp(target_, *id, options_);
+  if (up.ok()) up = waitUp(target_, *id, options_, /*awaitHealth=*/true);
   if (!up.ok()) {
     api::CallError error = failed(name, *id, up.error());
     (void)target_.remove(*id);
@@ -261,7 +261,7 @@ api::CallResult<void> Run::startKept(ServiceRun& run) {
   const std::string& name = run.service->name();
   say(name, "starting");
   auto up = target_.start(run.id);
-  if (up.ok()) up = waitUp(target_, run.id, options_);
+  if (up.ok()) up = waitUp(target_, run.id, options_, /*awaitHealth=*/false);
   if (!up.ok()) return failed(name, run.id, up.error());
   note(reply_.mutable_started(), name);
   say(name, "started");

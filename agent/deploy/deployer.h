@@ -17,9 +17,11 @@
 // and main, before anything changes.
 //
 // "Up": running for a short settle time (so a process that dies at once is
-// caught), healthy when the container has a health check, or exited 0 (a
-// one-shot). A failure names the service, why, and its last log lines; the
-// services of later levels are not touched.
+// caught), or exited 0 (a one-shot). Health is waited for where it is asked
+// (a dependent's service_healthy), as Compose does, and before a recreated
+// container replaces its predecessor for good. A failure names the
+// service, why, and its last log lines; the services of later levels are
+// not touched.
 //
 // Recreate keeps what runs serving when the new version fails: the engine
 // cannot rename a container, so the new one is created under another name

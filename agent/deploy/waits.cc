@@ -27,7 +27,7 @@ std::string unhealthyText(const pb::ContainerInfo& info) {
 }
 
 // One look at a new container: done (true), keep waiting (false), or why it failed.
-api::CallResult<bool> upOnce(const pb::ContainerInfo& info, bool settled) {
+api::CallResult<bool> upOnce(const pb::ContainerInfo& info, bool settled, bool awaitHealth) {
   const pb::ContainerSummary& s = info.summary();
   switch (s.state()) {
     case pb::STATE_EXITED:
@@ -38,7 +38,7 @@ api::CallResult<bool> upOnce(const pb::ContainerInfo& info, bool settled) {
       return api::CallError(pb::FAILED_PRECONDITION, exitText(info));
     case pb::STATE_RUNNING:
       if (info.health() == "unhealthy") return api::CallError(pb::FAILED_PRECONDITION, unhealthyText(info));
-      if (info.health() == "starting") return false;
+      if (info.health() == "starting" && awaitHealth) return false;
       return settled;
     default:
       return api::CallError(pb::FAILED_PRECONDITION, "is not running");
@@ -59,13 +59,13 @@ std::string conditionName(pb::DependCondition condition) {
 }
 
 api::CallResult<void> waitUp(DeployTarget& target, const std::string& id,
-                             const DeployOptions& options) {
+                             const DeployOptions& options, bool awaitHealth) {
   auto start = target.now();
   for (;;) {
     auto info = target.inspect(id);
     if (!info.ok()) return std::move(info).error();
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(target.now() - start);
-    auto done = upOnce(*info, elapsed >= options.settle);
+    auto done = upOnce(*info, elapsed >= options.settle, awaitHealth);
     if (!done.ok()) return std::move(done).error();
     if (*done) return {};
     if (elapsed >= options.waitTimeout) {

@@ -10,9 +10,14 @@
 namespace berth::agent::deploy {
 
 // OK once `id` is up (deployer.h); else why not ("exited with code 1",
-// "unhealthy: <last check output>", "not healthy after 120 s").
+// "unhealthy: <last check output>", "not healthy after 120 s"). With
+// `awaitHealth`, a container with a health check is up only once healthy
+// (a recreate: the old container comes back if the new one never is);
+// without, it is up once it has kept running for DeployOptions::settle —
+// health is waited for where a dependent asks for it (waitCondition), as
+// Compose does, not before every next start.
 api::CallResult<void> waitUp(DeployTarget& target, const std::string& id,
-                             const DeployOptions& options);
+                             const DeployOptions& options, bool awaitHealth);
 
 // OK once the container `id` of service `service` meets `condition`.
 api::CallResult<void> waitCondition(DeployTarget& target, const std::string& service,

@@ -165,10 +165,11 @@ void HealthMonitor::track(const std::string& id, const pb::HealthCheck& check,
       it->second.probe->kill();
       orphans_.push_back(std::move(it->second.probe));
     }
-    tracked_.insert_or_assign(
-        id, Tracked{check, HealthState(check.retries()), startedAt,
-                    startedAt + std::chrono::milliseconds(check.interval_ms()), nextLife_++, false,
-                    nullptr});
+    Clock::time_point regular = startedAt + std::chrono::milliseconds(check.interval_ms());
+    Tracked t{check, HealthState(check.retries()), startedAt, regular, regular, nextLife_++,
+              false, false, nullptr};
+    t.nextProbe = std::min(regular, startedAt + kStartingProbeInterval);
+    tracked_.insert_or_assign(id, std::move(t));
   }
   wake();
 }
@@ -261,6 +262,7 @@ void HealthMonitor::startDueProbes() {
     for (auto& [id, t] : tracked_) {
       if (t.probe || t.spawning || now < t.nextProbe) continue;
       t.spawning = true;
+      t.early = now < t.nextRegular;
       std::vector<std::string> argv = {options_.runtimeBinary, "--root", options_.stateRoot,
                                        "exec", "--pid-file", kPidPipePath, id};
       for (std::string& arg : healthProbeArgs(t.check)) argv.push_back(std::move(arg));
@@ -283,9 +285,7 @@ void HealthMonitor::startDueProbes() {
     Tracked& t = it->second;
     t.spawning = false;
     if (!probe) {
-      bool inStart = now < t.startedAt + std::chrono::milliseconds(t.check.start_period_ms());
-      t.state.record(ProbeResult{false, probe.error().str()}, inStart);
-      t.nextProbe = now + std::chrono::milliseconds(t.check.interval_ms());
+      recordResult(t, ProbeResult{false, probe.error().str()}, now);
       continue;
     }
     (*probe)->deadline = now + std::chrono::milliseconds(t.check.timeout_ms());
@@ -319,10 +319,24 @@ void HealthMonitor::finishProbe(Tracked& t, Clock::time_point now) {
     result.passed = WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0;
     result.output = std::move(p.out);
   }
-  bool inStart = now < t.startedAt + std::chrono::milliseconds(t.check.start_period_ms());
-  t.state.record(std::move(result), inStart);
-  t.nextProbe = now + std::chrono::milliseconds(t.check.interval_ms());
+  recordResult(t, std::move(result), now);
   t.probe.reset();
+}
+
+void HealthMonitor::recordResult(Tracked& t, ProbeResult result, Clock::time_point now) {
+  bool early = t.early;
+  t.early = false;
+  if (!early || result.passed) {
+    bool inStart = now < t.startedAt + std::chrono::milliseconds(t.check.start_period_ms());
+    t.state.record(std::move(result), inStart);
+  }
+  if (!early || t.state.status() != HealthStatus::kStarting) {
+    t.nextRegular = now + std::chrono::milliseconds(t.check.interval_ms());
+  }
+  t.nextProbe = t.nextRegular;
+  if (t.state.status() == HealthStatus::kStarting) {
+    t.nextProbe = std::min(t.nextRegular, now + kStartingProbeInterval);
+  }
 }
 
 void HealthMonitor::reapOrphans() {

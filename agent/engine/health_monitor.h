@@ -7,7 +7,13 @@
 // (the runtime's --pid-file, a pipe) and the runtime's exit. A check still
 // running at its timeout is killed, the process in the container first, and
 // counts as a failure. The next check of a container is one interval after
-// its last one ended, as Docker schedules them.
+// its last one ended, as Docker schedules them; while a container is still
+// "starting", an early check also runs every kStartingProbeInterval in
+// between (like Docker's start_interval): a pass makes it healthy at once,
+// a failure is ignored (only the interval's checks count toward
+// `retries`), so a deploy waiting for health waits ~0.5 s, not a whole
+// interval, and an application that is slow to come up is not marked
+// unhealthy any sooner.
 //
 // The monitor has its own mutex, never held while anything waits: the
 // engine calls track/untrack/report with its own locks held, and the
@@ -35,6 +41,9 @@ struct HealthReport {
   uint32_t failingStreak = 0;
   std::string lastOutput;
 };
+
+// How often a "starting" container is also checked between intervals.
+inline constexpr std::chrono::milliseconds kStartingProbeInterval{500};
 
 class HealthMonitor {
  public:
@@ -70,9 +79,11 @@ class HealthMonitor {
     pb::HealthCheck check;
     HealthState state;
     Clock::time_point startedAt;
-    Clock::time_point nextProbe;
+    Clock::time_point nextProbe;    // the next check of any kind
+    Clock::time_point nextRegular;  // the next check that counts (the interval)
     uint64_t life = 0;
     bool spawning = false;  // a check is being started outside the mutex
+    bool early = false;     // the running check is an early one (see above)
     std::unique_ptr<Probe> probe;
   };
 
@@ -80,6 +91,7 @@ class HealthMonitor {
   void run();
   void wake();
   void startDueProbes();
+  void recordResult(Tracked& t, ProbeResult result, Clock::time_point now);
   int pollTimeoutMs(Clock::time_point now) const;
   void serviceProbes(Clock::time_point now);
   void finishProbe(Tracked& tracked, Clock::time_point now);

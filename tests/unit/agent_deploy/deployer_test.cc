@@ -252,12 +252,27 @@ TEST(Deployer, HealthyDependencyIsWaitedForWithABound) {
   pb::ProjectService* web = addService(r, "web");
   dependsOn(web, "db", pb::DEPEND_HEALTHY);
   DeployOptions o = fast();
-  // db itself is "up" only once healthy: the bound hits it first.
+  // db is up once running (its health is not waited for by itself); web
+  // asks for it healthy, and that wait is bounded.
   auto reply = runDeploy(t, r, nullptr, o);
   ASSERT_FALSE(reply.ok());
   EXPECT_EQ(reply.error().code, pb::DEADLINE_EXCEEDED);
-  EXPECT_THAT(reply.error().message, HasSubstr("db: not healthy after 1 s"));
+  EXPECT_THAT(reply.error().message,
+              HasSubstr("web: dependency db did not reach service_healthy within 1 s"));
+  EXPECT_FALSE(t.idOf("db").empty());
   EXPECT_TRUE(t.idOf("web").empty());  // never created
+}
+
+TEST(Deployer, HealthNobodyAsksForDoesNotHoldTheNextLevel) {
+  FakeTarget t;
+  pb::ProjectDeployRequest r;
+  r.set_name("p");
+  addService(r, "db", {"HEALTH=starting"});  // never healthy
+  pb::ProjectService* web = addService(r, "web");
+  dependsOn(web, "db", pb::DEPEND_STARTED);
+  auto reply = runDeploy(t, r, nullptr, fast());
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_EQ(reply->created_size(), 2);
 }
 
 TEST(Deployer, FailedOneShotDependencyStopsTheDeploy) {

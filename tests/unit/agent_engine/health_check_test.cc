@@ -221,7 +221,6 @@ TEST_F(HealthMonitorTest, PassingCheckBecomesHealthyWithItsOutput) {
   monitor_->track("c1", check({"CMD-SHELL", "echo fine; echo err >&2"}, 100, 2000, 0, 3), start);
   EXPECT_EQ(monitor_->report("c1")->status, HealthStatus::kStarting);
   ASSERT_TRUE(waitFor([](auto& r) { return r.status == HealthStatus::kHealthy; }));
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);  // first check after an interval
   EXPECT_EQ(monitor_->report("c1")->lastOutput, "fine\nerr\n");
 }
 
@@ -234,6 +233,25 @@ TEST_F(HealthMonitorTest, FailingCheckBecomesUnhealthyAfterRetries) {
   auto report = monitor_->report("c1");
   EXPECT_GE(report->failingStreak, 3u);
   EXPECT_EQ(report->lastOutput, "bad\n");
+}
+
+TEST_F(HealthMonitorTest, StartingContainerIsCheckedEarlyAndAPassCountsAtOnce) {
+  // A 60 s interval: without early checks the first would come after a minute.
+  auto start = std::chrono::steady_clock::now();
+  monitor_->track("c1", check({"CMD", "true"}, 60000, 2000, 0, 3), start);
+  ASSERT_TRUE(waitFor([](auto& r) { return r.status == HealthStatus::kHealthy; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST_F(HealthMonitorTest, EarlyFailuresDoNotCountTowardRetries) {
+  // Early checks every 0.5 s fail; only the 60 s interval's would count.
+  monitor_->track("c1", check({"CMD", "false"}, 60000, 2000, 0, 1),
+                  std::chrono::steady_clock::now());
+  std::this_thread::sleep_for(1600ms);
+  auto report = monitor_->report("c1");
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->status, HealthStatus::kStarting);
+  EXPECT_EQ(report->failingStreak, 0u);
 }
 
 TEST_F(HealthMonitorTest, StartPeriodKeepsItStarting) {
