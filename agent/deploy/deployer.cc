@@ -43,6 +43,10 @@ struct ServiceRun {
   pb::ContainerSpec spec;  // pinned and stamped
   project::Step step;
   std::string id;  // its container once handled (kept, created or recreated)
+  // Started by this deploy without waiting out the settle time: checked
+  // once at the end (settleCheck), so a chain of levels does not pay it at
+  // every level.
+  std::optional<std::chrono::steady_clock::time_point> startedAt;
 };
 
 class Run {
@@ -64,6 +68,7 @@ class Run {
   api::CallResult<void> createNew(ServiceRun& run);
   api::CallResult<void> recreate(ServiceRun& run);
   api::CallResult<void> startKept(ServiceRun& run);
+  api::CallResult<void> settleCheck();
   api::CallError failed(const std::string& service, const std::string& id, const api::CallError& why);
   void say(const std::string& service, const std::string& message);
   void note(google::protobuf::RepeatedPtrField<std::string>* list, const std::string& service);
@@ -208,6 +213,7 @@ api::CallResult<void> Run::createNew(ServiceRun& run) {
   if (!id.ok()) return failed(name, "", id.error());
   run.id = *id;
   auto up = target_.start(run.id);
+  run.startedAt = target_.now();
   if (up.ok()) up = waitUp(target_, run.id, options_, /*awaitHealth=*/false);
   if (!up.ok()) {
     // Kept, stopped, for `berth logs`; the next deploy starts it again.
@@ -261,6 +267,7 @@ api::CallResult<void> Run::startKept(ServiceRun& run) {
   const std::string& name = run.service->name();
   say(name, "starting");
   auto up = target_.start(run.id);
+  run.startedAt = target_.now();
   if (up.ok()) up = waitUp(target_, run.id, options_, /*awaitHealth=*/false);
   if (!up.ok()) return failed(name, run.id, up.error());
   note(reply_.mutable_started(), name);
@@ -308,6 +315,23 @@ api::CallResult<void> Run::runLevel(const std::vector<std::string>& level) {
   return api::CallError(code, messages);
 }
 
+api::CallResult<void> Run::settleCheck() {
+  for (auto& [name, run] : runs_) {
+    if (!run.startedAt) continue;
+    auto due = *run.startedAt + options_.settle;
+    if (auto now = target_.now(); now < due) {
+      target_.sleepFor(std::chrono::duration_cast<std::chrono::milliseconds>(due - now));
+    }
+    auto up = waitUp(target_, run.id, options_, /*awaitHealth=*/false);
+    if (!up.ok()) {
+      api::CallError error = failed(name, run.id, up.error());
+      (void)target_.stop(run.id);  // kept, stopped, for `berth logs`
+      return error;
+    }
+  }
+  return {};
+}
+
 api::CallResult<pb::ProjectDeployReply> Run::execute() {
   auto start = target_.now();
   if (auto valid = validateRequest(request_); !valid.ok()) return std::move(valid).error();
@@ -324,6 +348,10 @@ api::CallResult<pb::ProjectDeployReply> Run::execute() {
       return api::CallError(done.error().code,
                             "deploy of " + request_.name() + " failed: " + done.error().message);
     }
+  }
+  if (auto settled = settleCheck(); !settled.ok()) {
+    return api::CallError(settled.error().code,
+                          "deploy of " + request_.name() + " failed: " + settled.error().message);
   }
   if (!entrance_.empty() && publishPort_ != 0) {
     reply_.set_public_address("0.0.0.0:" + std::to_string(publishPort_));

@@ -16,8 +16,10 @@
 // container; an image exposing no TCP port is then an error naming the file
 // and main, before anything changes.
 //
-// "Up": running for a short settle time (so a process that dies at once is
-// caught), or exited 0 (a one-shot). Health is waited for where it is asked
+// "Up": running, or exited 0 (a one-shot); whether each container started
+// by the deploy is still running after a short settle time (so a process
+// that dies at once is caught) is checked once, at the end, rather than at
+// every start level. Health is waited for where it is asked
 // (a dependent's service_healthy), as Compose does, and before a recreated
 // container replaces its predecessor for good. A failure names the
 // service, why, and its last log lines; the services of later levels are

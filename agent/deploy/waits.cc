@@ -65,7 +65,9 @@ api::CallResult<void> waitUp(DeployTarget& target, const std::string& id,
     auto info = target.inspect(id);
     if (!info.ok()) return std::move(info).error();
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(target.now() - start);
-    auto done = upOnce(*info, elapsed >= options.settle, awaitHealth);
+    // Without health to wait for, running is enough here: the settle time
+    // is checked once for the whole deploy (Deployer's settleCheck).
+    auto done = upOnce(*info, !awaitHealth || elapsed >= options.settle, awaitHealth);
     if (!done.ok()) return std::move(done).error();
     if (*done) return {};
     if (elapsed >= options.waitTimeout) {

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "agent/project/container_spec_of.h"
 
@@ -21,6 +22,8 @@ struct FakeContainer {
   pb::ContainerState state = pb::STATE_CREATED;
   int exitCode = 0;
   std::string health;
+  std::optional<std::chrono::steady_clock::time_point> diesAt;  // DIES=N: exits N 100 ms in
+  int diesWith = 0;
 };
 
 // Containers in a map; a service's behaviour at start comes from its spec's
@@ -66,6 +69,10 @@ class FakeTarget final : public DeployTarget {
         c.exitCode = std::stoi(env.substr(5));
       }
       if (env.rfind("HEALTH=", 0) == 0) c.health = env.substr(7);
+      if (env.rfind("DIES=", 0) == 0) {
+        c.diesAt = clock + std::chrono::milliseconds(100);
+        c.diesWith = std::stoi(env.substr(5));
+      }
     }
     return {};
   }
@@ -85,6 +92,11 @@ class FakeTarget final : public DeployTarget {
   api::CallResult<pb::ContainerInfo> inspect(const std::string& id) override {
     std::lock_guard lock(mu);
     if (!containers.contains(id)) return api::CallError(pb::NOT_FOUND, "no such container");
+    FakeContainer& dying = containers.at(id);
+    if (dying.diesAt && clock >= *dying.diesAt && dying.state == pb::STATE_RUNNING) {
+      dying.state = pb::STATE_EXITED;
+      dying.exitCode = dying.diesWith;
+    }
     pb::ContainerInfo info;
     *info.mutable_summary() = summary(id);
     info.set_health(containers.at(id).health);
@@ -261,6 +273,24 @@ TEST(Deployer, HealthyDependencyIsWaitedForWithABound) {
               HasSubstr("web: dependency db did not reach service_healthy within 1 s"));
   EXPECT_FALSE(t.idOf("db").empty());
   EXPECT_TRUE(t.idOf("web").empty());  // never created
+}
+
+TEST(Deployer, AContainerThatDiesSoonAfterItsStartFailsTheDeploy) {
+  // Running when its dependents start (no settle wait per level), dead by
+  // the end-of-deploy check: the deploy says so, with its logs.
+  FakeTarget t;
+  pb::ProjectDeployRequest r;
+  r.set_name("p");
+  addService(r, "db", {"DIES=2"});
+  pb::ProjectService* web = addService(r, "web");
+  dependsOn(web, "db", pb::DEPEND_STARTED);
+  DeployOptions o = fast();
+  o.settle = std::chrono::milliseconds(200);
+  auto reply = runDeploy(t, r, nullptr, o);
+  ASSERT_FALSE(reply.ok());
+  EXPECT_THAT(reply.error().message, HasSubstr("db: exited with code 2"));
+  EXPECT_THAT(reply.error().message, HasSubstr("boom"));
+  EXPECT_FALSE(t.idOf("web").empty());  // started meanwhile, as Compose does
 }
 
 TEST(Deployer, HealthNobodyAsksForDoesNotHoldTheNextLevel) {
