@@ -158,6 +158,34 @@ berth_test_image() {
     || e2e_fail "making the test image $_name"
 }
 
+# berth_project_snapshot PROJECT: "service id started state" of each of the
+# project's containers (by its berth.project label), sorted; what a deploy
+# test compares before and after to see which containers were touched.
+berth_project_snapshot() {
+  berth_cli ps -a --format json 2>/dev/null | "$PY" -c '
+import json, sys
+text = sys.stdin.read().strip()
+docs = json.loads(text) if text.startswith("[") else [json.loads(l) for l in text.splitlines() if l.strip()]
+for c in docs:
+    labels = c.get("labels") or {}
+    if labels.get("berth.project") != sys.argv[1]: continue
+    state = str(c.get("state", "")).lower().removeprefix("state_")
+    print(labels.get("berth.service"), c["id"], c.get("started"), state)
+' "$1" | sort
+}
+
+# berth_fetch PORT [TRIES]: the page at http://127.0.0.1:PORT/ of the node,
+# retried every 0.2 s up to TRIES (50) times; fails when it never answers.
+berth_fetch() {
+  _i=0
+  while [ $_i -lt "${2:-50}" ]; do
+    _got=$(timeout 5 busybox wget -q -O - "http://127.0.0.1:$1/" 2>/dev/null) && { echo "$_got"; return 0; }
+    sleep 0.2
+    _i=$((_i + 1))
+  done
+  return 1
+}
+
 # berthd_links_left: prints the node's berth bridges and container veths
 # still there after waiting (bounded, 5 s) for berthd's background link
 # deletion (a bridge takes ~50 ms in the kernel); prints nothing once gone.

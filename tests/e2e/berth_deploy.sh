@@ -76,29 +76,10 @@ EOT
 MAIN_OK='mkdir -p /www && { echo main-ok; cat /data/seed; } >/www/index.html && exec httpd -f -p 8080 -h /www'
 
 # fetch: the page through the public port ("" when it does not answer in 10 s).
-fetch() {
-  _i=0
-  while [ $_i -lt 50 ]; do
-    _got=$(timeout 5 busybox wget -q -O - "http://127.0.0.1:$PORT/" 2>/dev/null) && { echo "$_got"; return 0; }
-    sleep 0.2
-    _i=$((_i + 1))
-  done
-  return 1
-}
+fetch() { berth_fetch "$PORT" 50; }
 
 # snapshot: "service id started" of every container, sorted.
-snapshot() {
-  berth_cli ps -a --format json 2>/dev/null | "$PY" -c '
-import json, sys
-text = sys.stdin.read().strip()
-docs = json.loads(text) if text.startswith("[") else [json.loads(l) for l in text.splitlines() if l.strip()]
-for c in docs:
-    labels = c.get("labels") or {}
-    if labels.get("berth.project") != "e2eshop": continue
-    state = str(c.get("state", "")).lower().removeprefix("state_")
-    print(labels.get("berth.service"), c["id"], c.get("started"), state)
-' | sort
-}
+snapshot() { berth_project_snapshot e2eshop; }
 
 deploy() {
   berth_cli deploy "$@" >"$T/deploy.out" 2>"$T/deploy.err"

@@ -87,15 +87,7 @@ deploy() {
 }
 
 # fetch: the page through the public port ("" when it does not answer in 15 s).
-fetch() {
-  _i=0
-  while [ $_i -lt 75 ]; do
-    _got=$(timeout 5 busybox wget -q -O - "http://127.0.0.1:$PORT/" 2>/dev/null) && { echo "$_got"; return 0; }
-    sleep 0.2
-    _i=$((_i + 1))
-  done
-  return 1
-}
+fetch() { berth_fetch "$PORT" 75; }
 
 # snapshot: "service name state" of every container of the project, sorted.
 snapshot() {

@@ -89,18 +89,7 @@ $(service_logs)"
 }
 
 # snapshot: "service id started state" of the project's containers, sorted.
-snapshot() {
-  berth_cli ps -a --format json 2>/dev/null | "$PY" -c '
-import json, sys
-text = sys.stdin.read().strip()
-docs = json.loads(text) if text.startswith("[") else [json.loads(l) for l in text.splitlines() if l.strip()]
-for c in docs:
-    labels = c.get("labels") or {}
-    if labels.get("berth.project") != "shop": continue
-    state = str(c.get("state", "")).lower().removeprefix("state_")
-    print(labels.get("berth.service"), c["id"], c.get("started"), state)
-' | sort
-}
+snapshot() { berth_project_snapshot shop; }
 
 # all_healthy: `berth status shop` shows the four services running and healthy.
 all_healthy() {
