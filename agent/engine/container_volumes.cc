@@ -13,6 +13,7 @@
 
 #include "agent/engine/container_engine.h"
 #include "agent/engine/container_mounts.h"
+#include "runtime/sys/fs.h"
 #include "runtime/sys/fd.h"
 #include "storage/volume/volume.h"
 
@@ -30,23 +31,6 @@ std::string joined(const std::vector<std::string>& names) {
 
 api::CallError volumeError(const sys::Error& error) {
   return api::CallError::fromSys(error);
-}
-
-sys::Result<std::pair<sys::UniqueFd, sys::UniqueFd>> makePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return sys::Error::fromErrno("pipe");
-  return std::make_pair(sys::UniqueFd(fds[0]), sys::UniqueFd(fds[1]));
-}
-
-bool writeAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
 }
 
 }  // namespace
@@ -165,7 +149,7 @@ api::CallResult<pb::StreamEnd> ContainerEngine::volumeExport(
     if (!found) return volumeError(found.error());
     if (!*found) return api::CallError(pb::NOT_FOUND, "no such volume: " + request.name());
   }
-  auto pipe = makePipe();
+  auto pipe = sys::makePipe();
   if (!pipe) return volumeError(pipe.error());
   auto [readEnd, writeEnd] = std::move(*pipe);
   sys::Result<void> exported;
@@ -206,7 +190,7 @@ api::CallResult<pb::VolumeImportReply> ContainerEngine::volumeImport(
     if (!found) return volumeError(found.error());
     existed = found->has_value();
   }
-  auto pipe = makePipe();
+  auto pipe = sys::makePipe();
   if (!pipe) return volumeError(pipe.error());
   auto [readEnd, writeEnd] = std::move(*pipe);
   sys::Result<void> imported;
@@ -224,7 +208,7 @@ api::CallResult<pb::VolumeImportReply> ContainerEngine::volumeImport(
     }
     // A failed write: the importer stopped reading (a refused volume, a bad
     // tar); its error says why.
-    if (input.has_stdin() && !writeAll(writeEnd.get(), input.stdin())) {
+    if (input.has_stdin() && !sys::writeAll(writeEnd.get(), input.stdin(), "the import pipe")) {
       importerStopped = true;
       break;
     }
@@ -243,7 +227,7 @@ api::CallResult<pb::VolumeImportReply> ContainerEngine::volumeImport(
     // The client hung up mid-way. A tar cut at an entry boundary reads as a
     // whole (shorter) archive, so a damaged header follows: the importer
     // refuses it and leaves nothing half-done.
-    (void)writeAll(writeEnd.get(), std::string(1024, '\xff'));
+    (void)sys::writeAll(writeEnd.get(), std::string(1024, '\xff'), "the import pipe");
   }
   writeEnd.reset();
   reader.join();

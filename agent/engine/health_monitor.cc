@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "runtime/sys/fs.h"
 #include "runtime/sys/child_process.h"
 #include "runtime/sys/syscall.h"
 
@@ -23,12 +24,6 @@ namespace {
 
 // The runtime child's fds: 0 /dev/null, 1 and 2 the output pipe, 3 the pid pipe.
 constexpr const char* kPidPipePath = "/proc/self/fd/3";
-
-sys::Result<std::pair<sys::UniqueFd, sys::UniqueFd>> makePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return sys::Error::fromErrno("pipe for a health check");
-  return std::pair{sys::UniqueFd(fds[0]), sys::UniqueFd(fds[1])};
-}
 
 void setNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -107,8 +102,8 @@ struct HealthMonitor::Probe {
 namespace {
 
 sys::Result<std::unique_ptr<HealthMonitor::Probe>> spawnProbe(const std::vector<std::string>& argv) {
-  auto [outRead, outWrite] = BERTH_TRY(makePipe());
-  auto [pidRead, pidWrite] = BERTH_TRY(makePipe());
+  auto [outRead, outWrite] = BERTH_TRY(sys::makePipe());
+  auto [pidRead, pidWrite] = BERTH_TRY(sys::makePipe());
   sys::ChildStdio stdio;  // stdin stays /dev/null
   stdio.out = outWrite.get();
   stdio.err = outWrite.get();

@@ -42,12 +42,6 @@ struct Stdio {
   sys::UniqueFd consoleShim, consoleChild;  // tty: the pty master travels here
 };
 
-sys::Result<std::pair<sys::UniqueFd, sys::UniqueFd>> makePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return sys::Error::fromErrno("create pipe");
-  return std::pair{sys::UniqueFd(fds[0]), sys::UniqueFd(fds[1])};
-}
-
 sys::Result<void> setNonblocking(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return sys::Error::fromErrno("set O_NONBLOCK");
@@ -71,8 +65,8 @@ sys::Result<Stdio> makeStdio(const ShimOptions& o) {
     s.childErr = std::move(devNull);
     return s;
   }
-  auto [outR, outW] = BERTH_TRY(makePipe());
-  auto [errR, errW] = BERTH_TRY(makePipe());
+  auto [outR, outW] = BERTH_TRY(sys::makePipe());
+  auto [errR, errW] = BERTH_TRY(sys::makePipe());
   // Best effort: above /proc/sys/fs/pipe-max-size an unprivileged shim gets EPERM.
   ::fcntl(outR.get(), F_SETPIPE_SZ, kPipeSize);
   ::fcntl(errR.get(), F_SETPIPE_SZ, kPipeSize);
@@ -81,7 +75,7 @@ sys::Result<Stdio> makeStdio(const ShimOptions& o) {
   s.shim.out = std::move(outR), s.childOut = std::move(outW);
   s.shim.err = std::move(errR), s.childErr = std::move(errW);
   if (o.openStdin) {
-    auto [inR, inW] = BERTH_TRY(makePipe());
+    auto [inR, inW] = BERTH_TRY(sys::makePipe());
     BERTH_TRY(setNonblocking(inW.get()));
     s.shim.in = std::move(inW), s.childIn = std::move(inR);
   } else {

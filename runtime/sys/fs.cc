@@ -30,18 +30,6 @@ Result<std::string> readAll(int fd, const std::string& path) {
   return out;
 }
 
-Result<void> writeAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::fromErrno("write " + path);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return ok();
-}
-
 std::vector<std::string_view> splitComponents(std::string_view path) {
   std::vector<std::string_view> parts;
   size_t i = 0;
@@ -253,6 +241,24 @@ Result<bool> isMountRoot(const std::string& path) {
     return Error(ENOTSUP, "stat " + path + ": kernel does not report mount roots");
   }
   return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
+Result<void> writeAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::fromErrno("write " + path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return ok();
+}
+
+Result<std::pair<UniqueFd, UniqueFd>> makePipe(int flags) {
+  int fds[2];
+  if (::pipe2(fds, flags) != 0) return Error::fromErrno("create a pipe");
+  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 }  // namespace berth::sys

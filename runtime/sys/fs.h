@@ -2,11 +2,13 @@
 // writes, directory creation, and path resolution confined to a root.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "runtime/sys/fd.h"
 #include "runtime/sys/result.h"
@@ -35,6 +37,13 @@ Result<void> mkdirAll(const std::string& path, mode_t mode = 0755);
 
 // Removes a directory tree (rm -rf); missing paths are not an error.
 Result<void> removeAll(const std::string& path);
+
+// Writes all of `data` to `fd` (retrying short writes and EINTR); errors
+// name `what` ("write <what>: ...").
+Result<void> writeAll(int fd, std::string_view data, const std::string& what);
+
+// A pipe: {read end, write end}, close-on-exec unless `flags` says otherwise.
+Result<std::pair<UniqueFd, UniqueFd>> makePipe(int flags = O_CLOEXEC);
 
 // Whether `path` is the root of a mount (statx STATX_ATTR_MOUNT_ROOT, not
 // following a final symlink); false when it does not exist. ENOTSUP on a
